@@ -1,0 +1,44 @@
+# Wayline: two commands do all set-up on a fresh machine with Python 3.10+.
+#   make run    creates .venv, installs Wayline, runs the main job on the embedded default
+#   make test   installs the test extras, runs lint, types and the whole suite
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck check bench clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Wayline needs Python 3.10 or newer on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python examples/quickstart.py
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/tracking_bench.py
+
+clean:
+	rm -rf $(VENV) wayline-data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""Wayline's entities: frozen dataclasses and enums, pure and free of I/O."""
+
+from wayline.entities.dataset import Dataset, DatasetInput, InputTag
+from wayline.entities.experiment import Experiment, ExperimentTag
+from wayline.entities.file_info import FileInfo
+from wayline.entities.lifecycle import LifecycleStage, RunStatus, ViewType
+from wayline.entities.metric import Metric, Param, RunTag
+from wayline.entities.page import Page
+from wayline.entities.run import Run, RunData, RunInfo, RunInputs
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "InputTag",
+    "LifecycleStage",
+    "Metric",
+    "Page",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
