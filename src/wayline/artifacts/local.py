@@ -1,0 +1,319 @@
+"""An artifact store in a folder on the local filesystem.
+
+Every path goes through :func:`safe_relative_path`, and the real path it names (after following symbolic
+links) must lie inside the real root. A symbolic link that leads outside the root is refused when named and
+invisible in listings and directory downloads; deleting it removes the link only. Writes are atomic (a
+temporary sibling, then ``os.replace``) and copies stream through :mod:`shutil`: no file is ever held in
+memory whole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from wayline.artifacts.path import invalid_value, safe_relative_path, uri_scheme
+from wayline.entities import FileInfo
+from wayline.errors import InvalidParameterValue, ResourceNotFound
+
+# Temporary siblings used for atomic writes; never listed or downloaded.
+_TEMP_PREFIX = ".wayline-tmp-"
+_WINDOWS_DRIVE_PATH = re.compile(r"^/[A-Za-z]:")
+
+
+class LocalArtifactRepository:
+    """Artifacts under ``root``: a plain path (relative to the working directory) or a ``file:`` URI.
+
+    ``file:`` URIs must name an absolute path with an empty or ``localhost`` host (``file:///srv/a``,
+    ``file://localhost/srv/a``, ``file:/srv/a``); the path is percent-decoded. The root is created on first
+    write.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root: Path = _root_path(root)
+        self.root_uri: str = root if isinstance(root, str) and uri_scheme(root) == "file" else str(self.root)
+
+    def __repr__(self) -> str:
+        return f"LocalArtifactRepository({self.root_uri!r})"
+
+    def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
+        """Copy one local file into the directory ``artifact_path`` (the root when None)."""
+        source = Path(local_file)
+        if not source.is_file():
+            raise invalid_value(str(local_file), "local_file", "not an existing regular file")
+        base = safe_relative_path(artifact_path, field="artifact_path")
+        rel = safe_relative_path(_join(base, source.name), field="local_file")
+        _atomic_copy(source, self._writable_file(rel, "local_file", str(local_file)))
+
+    def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
+        """Copy a local directory's contents, recursively, into ``artifact_path``.
+
+        Everything is checked before anything is written: file names must be safe artifact paths, and
+        symbolic links to directories and special files (pipes, sockets) are refused. Links to files are
+        copied by content.
+        """
+        source = Path(local_dir)
+        if not source.is_dir():
+            raise invalid_value(str(local_dir), "local_dir", "not an existing directory")
+        base = safe_relative_path(artifact_path, field="artifact_path")
+        dirs, files = _plan_upload(source, base)
+        for rel in [*dirs, *(rel for _, rel in files)]:
+            self._real(rel, "local_dir", str(local_dir))
+        for rel in dirs:
+            self._make_dirs(rel, "local_dir", str(local_dir))
+        for file, rel in files:
+            _atomic_copy(file, self._writable_file(rel, "local_dir", str(local_dir)))
+
+    def write_bytes(self, artifact_file: str, data: bytes) -> None:
+        """Write ``data`` to ``artifact_file`` atomically: readers see the old or the new content."""
+        rel = safe_relative_path(artifact_file, field="artifact_file")
+        target = self._writable_file(rel, "artifact_file", artifact_file)
+        temp = _reserve_temp(target.parent)
+        try:
+            with temp.open("wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    def delete_artifacts(self, artifact_path: str | None = None) -> None:
+        """Delete a file or a directory tree; everything under the root (not the root) when None.
+
+        Deleting a path that does not exist does nothing. A symbolic link is removed, never followed.
+        """
+        rel = safe_relative_path(artifact_path, field="artifact_path")
+        if not rel:
+            real_root = Path(os.path.realpath(self.root))
+            if real_root.is_dir():
+                for entry in real_root.iterdir():
+                    _remove(entry)
+            return
+        parent, _, name = rel.rpartition("/")
+        _remove(self._real(parent, "artifact_path", artifact_path) / name)
+
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """The direct children of ``path``, sorted by path; ``[]`` for a file or a missing path."""
+        rel = safe_relative_path(path, field="path")
+        directory = self._real(rel, "path", path)
+        if not directory.is_dir():
+            return []
+        real_root = os.path.realpath(self.root)
+        infos = [
+            FileInfo(path=_join(rel, name), is_dir=is_dir, file_size=None if is_dir else size)
+            for name, _, is_dir, size in _children(directory, real_root)
+        ]
+        return sorted(infos, key=lambda info: info.path)
+
+    def download_artifacts(self, artifact_path: str, dst_path: str | Path | None = None) -> Path:
+        """Copy a file or a directory to ``dst_path / artifact_path`` and return that local path.
+
+        Without ``dst_path`` the copy goes to a new temporary directory readable by the current user only.
+        """
+        rel = safe_relative_path(artifact_path, field="artifact_path")
+        source = self._real(rel, "artifact_path", artifact_path)
+        if not (source.is_file() or source.is_dir()):
+            raise ResourceNotFound(f"No artifact found at path '{rel}'")
+        if dst_path is None:
+            destination = Path(tempfile.mkdtemp(prefix="wayline-download-"))
+        else:
+            destination = Path(dst_path)
+            destination.mkdir(parents=True, exist_ok=True)
+        local = destination.joinpath(*rel.split("/")) if rel else destination
+        if source.is_file():
+            local.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, local)
+            return local
+        local.mkdir(parents=True, exist_ok=True)
+        for sub, real, is_dir in _walk(source, os.path.realpath(self.root)):
+            target = local.joinpath(*sub.split("/"))
+            if is_dir:
+                target.mkdir(exist_ok=True)
+            else:
+                shutil.copyfile(real, target)
+        return local
+
+    def open(self, artifact_file: str) -> BinaryIO:
+        """Open a file for streaming reads; the caller closes it."""
+        rel = safe_relative_path(artifact_file, field="artifact_file")
+        real = self._real(rel, "artifact_file", artifact_file)
+        if real.is_dir():
+            raise invalid_value(artifact_file, "artifact_file", "is a directory, not a file")
+        if not real.is_file():
+            raise ResourceNotFound(f"No artifact found at path '{rel}'")
+        return real.open("rb")
+
+    def _real(self, rel: str, field: str, original: object) -> Path:
+        """The real path of the safe relative path ``rel``; refused unless it lies inside the real root."""
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(os.path.join(real_root, *rel.split("/"))) if rel else real_root
+        if not _is_within(real, real_root):
+            raise invalid_value(original, field, "resolves outside the artifact root")
+        return Path(real)
+
+    def _make_dirs(self, rel: str, field: str, original: object) -> None:
+        _make_real_dirs(self._real(rel, field, original), field, original)
+
+    def _writable_file(self, rel: str, field: str, original: object) -> Path:
+        """The real path to write ``rel`` to, with its parent directories created."""
+        if not rel:
+            raise invalid_value(original, field, "must name a file, not the artifact root")
+        _make_real_dirs(self._real(rel, field, original).parent, field, original)
+        target = self._real(rel, field, original)  # again: the directories now exist
+        if target.is_dir():
+            raise invalid_value(original, field, "is an existing directory")
+        return target
+
+
+def _make_real_dirs(directory: Path, field: str, original: object) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise invalid_value(original, field, "a part of the path is an existing file") from None
+
+
+def _root_path(root: str | Path) -> Path:
+    """The absolute local path of a plain path or a ``file:`` URI."""
+    if isinstance(root, Path):
+        text = str(root)
+    elif uri_scheme(root) == "file":
+        text = _file_uri_path(root)
+    elif uri_scheme(root) == "":
+        text = root
+    else:
+        raise invalid_value(root, "artifact_uri", "not a local path or a file: URI")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise invalid_value(str(root), "artifact_uri", "must not contain NUL or control characters")
+    return Path(os.path.abspath(text))
+
+
+def _file_uri_path(uri: str) -> str:
+    parts = urlsplit(uri)
+    if parts.query or parts.fragment or "?" in uri or "#" in uri:
+        raise invalid_value(uri, "artifact_uri", "file: URIs must not have a query or a fragment")
+    if parts.netloc not in ("", "localhost"):
+        raise invalid_value(uri, "artifact_uri", "file: URIs must have an empty host or 'localhost'")
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        raise invalid_value(uri, "artifact_uri", "file: URIs must hold an absolute path")
+    if ".." in path.replace("\\", "/").split("/"):
+        raise invalid_value(uri, "artifact_uri", "must not contain '..' segments")
+    if os.name == "nt" and _WINDOWS_DRIVE_PATH.match(path):
+        path = path[1:]
+    return path
+
+
+def _join(base: str, name: str) -> str:
+    return f"{base}/{name}" if base else name
+
+
+def _is_within(real: str, real_root: str) -> bool:
+    return real == real_root or os.path.commonpath([real, real_root]) == real_root
+
+
+def _is_visible(name: str) -> bool:
+    """Whether a directory entry is addressable as an artifact (temporary and unsafe names are not)."""
+    if name.startswith(_TEMP_PREFIX):
+        return False
+    try:
+        return safe_relative_path(name) == name
+    except InvalidParameterValue:
+        return False
+
+
+def _children(directory: Path, real_root: str) -> Iterator[tuple[str, Path, bool, int]]:
+    """``(name, real path, is_dir, size)`` of each visible child: files and directories inside the root."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not _is_visible(entry.name):
+                continue
+            real = os.path.realpath(entry.path)
+            if not _is_within(real, real_root):
+                continue
+            try:
+                info = os.stat(real)
+            except OSError:  # dangling link, or a race with a delete
+                continue
+            if stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode):
+                yield entry.name, Path(real), stat.S_ISDIR(info.st_mode), info.st_size
+
+
+def _walk(top: Path, real_root: str) -> Iterator[tuple[str, Path, bool]]:
+    """``(relative path, real path, is_dir)`` below ``top``, parents first; follows links inside the root."""
+    stack: list[tuple[str, Path, frozenset[Path]]] = [("", top, frozenset({top}))]
+    while stack:
+        prefix, directory, seen = stack.pop()
+        for name, real, is_dir, _ in sorted(_children(directory, real_root)):
+            rel = _join(prefix, name)
+            if is_dir:
+                if real in seen:
+                    continue
+                yield rel, real, True
+                stack.append((rel, real, seen | {real}))
+            else:
+                yield rel, real, False
+
+
+def _plan_upload(source: Path, base: str) -> tuple[list[str], list[tuple[Path, str]]]:
+    """The directories to create and the ``(file, artifact path)`` pairs to copy for ``log_artifacts``."""
+    dirs: list[str] = [base] if base else []
+    files: list[tuple[Path, str]] = []
+    for current, dirnames, filenames in os.walk(source, followlinks=False):
+        here = Path(current)
+        prefix = here.relative_to(source).as_posix()
+        for name in sorted(dirnames):
+            if (here / name).is_symlink():
+                raise invalid_value(str(here / name), "local_dir", "links to directories are refused")
+            rel = _join(prefix, name) if prefix != "." else name
+            dirs.append(safe_relative_path(_join(base, rel), field="local_dir"))
+        for name in sorted(filenames):
+            file = here / name
+            if not file.is_file():
+                raise invalid_value(str(file), "local_dir", "not a regular file")
+            rel = _join(prefix, name) if prefix != "." else name
+            files.append((file, safe_relative_path(_join(base, rel), field="local_dir")))
+    return dirs, files
+
+
+def _reserve_temp(directory: Path) -> Path:
+    """Create an empty temporary file in ``directory`` (mode from the umask, like any written file)."""
+    while True:
+        temp = directory / f"{_TEMP_PREFIX}{secrets.token_hex(8)}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return temp
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    """Stream ``source`` into a temporary sibling of ``target``, then rename it over ``target``."""
+    temp = _reserve_temp(target.parent)
+    try:
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a link (not its target) or a directory tree; nothing if absent."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        path.unlink()
+
+
+__all__ = ["LocalArtifactRepository"]
