@@ -71,9 +71,8 @@ def test_imports_point_downward(layer: str) -> None:
     for path in sorted((SRC / layer).rglob("*.py")):
         for name in _imports(path):
             for banned in FORBIDDEN[layer]:
-                assert not (name == banned or name.startswith(banned + ".")), (
-                    f"{path.relative_to(SRC)} ({layer}) imports {name}"
-                )
+                inside = name == banned or name.startswith(banned + ".")
+                assert not inside, f"{path.relative_to(SRC)} ({layer}) imports {name}"
             for banned in PURE_LAYERS.get(layer, ()):
                 assert name.split(".")[0] != banned, (
                     f"{path.relative_to(SRC)} must stay pure but imports {name}"

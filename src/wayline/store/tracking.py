@@ -1,6 +1,6 @@
 """The tracking store protocol: the one seam between services and persistence.
 
-``store/sql/`` implements it on SQLite and PostgreSQL; a REST implementation (for ``http(s)://`` tracking URIs)
+``store/sql/`` implements it on SQLite and PostgreSQL; a REST implementation (``http(s)://`` tracking URIs)
 implements it over the MLflow REST API. Services validate input (sizes, names, batch limits) before calling a
 store; a store enforces what needs the stored state: existence, lifecycle (no logging to a deleted run), param
 immutability and uniqueness of names, atomically.
@@ -42,7 +42,7 @@ class TrackingStore(Protocol):
         self, name: str, artifact_location: str | None = None, tags: Sequence[ExperimentTag] = ()
     ) -> str:
         """Create an experiment and return its id; an existing name (active or deleted) is
-        ResourceAlreadyExists. ``artifact_location`` defaults to ``<default artifact root>/<experiment id>``."""
+        ResourceAlreadyExists. ``artifact_location`` defaults to ``<default artifact root>/<id>``."""
         ...
 
     def get_experiment(self, experiment_id: str) -> Experiment:

@@ -1,0 +1,159 @@
+"""Engines for SQLite and PostgreSQL, and the one way this package opens transactions.
+
+``make_engine`` builds an engine (nothing is created at import time). SQLite runs in WAL mode with a 30 s busy
+timeout, foreign keys on and ``synchronous=NORMAL``; the sqlite3 driver's legacy transaction handling is
+turned off so that SQLAlchemy emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes (the write lock is taken
+up front, so a read-then-write never fails half way with "database is locked") and a deferred ``BEGIN`` for
+reads. PostgreSQL uses psycopg 3 with a pre-pinged connection pool.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.pool import StaticPool
+
+from wayline.errors import InternalError, InvalidParameterValue, TemporarilyUnavailable, WaylineError
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_BEGIN_OPTION = "wayline_sqlite_begin"
+
+
+def normalize_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` become ``postgresql+psycopg://``; other URLs are kept."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidParameterValue("Invalid value '' for parameter 'db_uri': must not be empty")
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise InvalidParameterValue(f"Invalid value {url!r} for parameter 'db_uri': expected a database URL")
+    if scheme.lower() in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql[+psycopg]://`` or ``postgres://``."""
+    normalized = normalize_url(url)
+    try:
+        parsed = make_url(normalized)
+    except ArgumentError as exc:
+        raise InvalidParameterValue(f"Invalid value for parameter 'db_uri': {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend == "postgresql":
+        return sa.create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            pool_recycle=1800,
+        )
+    raise InvalidParameterValue(
+        f"Invalid value for parameter 'db_uri': unsupported database '{backend}' (use sqlite or postgresql)"
+    )
+
+
+def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    kwargs: dict[str, Any] = {}
+    if in_memory:
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN (see the module docstring) instead of the driver's legacy mode.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _unavailable(engine: sa.Engine, exc: OperationalError) -> bool:
+    """A busy/locked SQLite database or a PostgreSQL connection problem (SQLite also reports bad SQL as an
+    OperationalError; that is an internal error)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+@contextmanager
+def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connection]:
+    """One transaction, committed when the block ends and rolled back on error.
+
+    Database errors never escape raw: a busy or unreachable database is TemporarilyUnavailable, a value too
+    long for its column InvalidParameterValue, anything else an InternalError (logged with its traceback).
+    Callers that expect an IntegrityError (a unique name) catch it inside the block and raise the specific
+    WaylineError.
+    """
+    try:
+        with engine.connect() as conn:
+            if write and engine.dialect.name == "sqlite":
+                conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+    except WaylineError:
+        raise
+    except OperationalError as exc:
+        if not _unavailable(engine, exc):
+            log.exception("database error")
+            raise InternalError("internal error: database error") from exc
+        log.warning("database unavailable: %s", exc.orig)
+        raise TemporarilyUnavailable("The database is busy or unavailable; try again") from exc
+    except DataError as exc:
+        raise InvalidParameterValue(
+            "Invalid value: a value is too long or malformed for the database"
+        ) from exc
+    except IntegrityError as exc:
+        log.exception("unexpected integrity error")
+        raise InternalError("internal error: a database constraint was violated") from exc
+    except (DBAPIError, SQLAlchemyError) as exc:
+        log.exception("database error")
+        raise InternalError("internal error: database error") from exc
+    except engine.dialect.loaded_dbapi.Error as exc:
+        # Raised by the driver directly (PostgreSQL COPY), without SQLAlchemy's wrapper.
+        if isinstance(exc, engine.dialect.loaded_dbapi.DataError):
+            raise InvalidParameterValue(
+                "Invalid value: a value is too long or malformed for the database"
+            ) from exc
+        log.exception("database error")
+        raise InternalError("internal error: database error") from exc
+
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "normalize_url", "transaction"]

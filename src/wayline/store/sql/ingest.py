@@ -1,0 +1,131 @@
+"""``log_batch``: params, tags and metric points of one run, in one transaction (the hot path).
+
+Metric points go in with one statement per batch: ``executemany`` of a prebuilt INSERT on SQLite, ``COPY`` on
+PostgreSQL. ``latest_metrics`` is then upserted once per distinct key of the batch with the batch's greatest
+point, replacing the stored one only when the new ``(step, timestamp, value)`` is greater (MLflow's rule; NaN
+counts as its stored value 0 there). Params are immutable: a different value for a logged key rejects the
+whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from math import isnan
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from wayline.entities import Metric, Param, RunTag
+from wayline.errors import InvalidParameterValue, WaylineError
+from wayline.store.sql import runs
+from wayline.store.sql import schema as t
+from wayline.store.sql.upsert import upsert
+
+_METRIC_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
+_COPY_SQL = f"COPY metrics ({', '.join(_METRIC_COLUMNS)}) FROM STDIN"
+_SQLITE_INSERT = f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+class ParamRaceError(WaylineError):
+    """Another transaction inserted one of the batch's params first; the caller retries the batch once."""
+
+
+def _param_changed(run_id: str, key: str, old: str, new: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Changing param values is not allowed. Param with key='{key}' was already logged with value='{old}' "
+        f"for run ID='{run_id}'. Attempted logging new value '{new}'."
+    )
+
+
+def _log_params(conn: sa.Connection, run_id: str, params: Sequence[Param]) -> None:
+    batch: dict[str, str] = {}
+    for param in params:
+        old = batch.setdefault(param.key, param.value)
+        if old != param.value:
+            raise _param_changed(run_id, param.key, old, param.value)
+    p = t.params
+    stored: dict[str, str] = {}
+    keys = list(batch)
+    for chunk in runs.chunks(keys):
+        query = sa.select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(chunk))
+        stored.update({row.key: row.value for row in conn.execute(query)})
+    for key, value in batch.items():
+        if key in stored and stored[key] != value:
+            raise _param_changed(run_id, key, stored[key], value)
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in batch.items() if k not in stored]
+    if new:
+        try:
+            conn.execute(p.insert(), new)
+        except IntegrityError:
+            raise ParamRaceError("a concurrent batch logged the same param") from None
+
+
+@cache
+def _latest_upsert(dialect: str) -> sa.Insert:
+    lm = t.latest_metrics
+    return upsert(
+        dialect,
+        lm,
+        ["run_id", "key"],
+        ["value", "is_nan", "step", "timestamp"],
+        where=lambda new: (
+            sa.tuple_(new.step, new.timestamp, new.value) > sa.tuple_(lm.c.step, lm.c.timestamp, lm.c.value)
+        ),
+    )
+
+
+def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) -> None:
+    rows: list[tuple[str, str, int, int, float, bool]] = []
+    append = rows.append
+    latest: dict[str, tuple[int, int, float, bool]] = {}
+    for m in metrics:
+        value = float(m.value)
+        is_nan = isnan(value)
+        if is_nan:
+            value = 0.0
+        point = (m.step, m.timestamp, value, is_nan)
+        append((run_id, m.key, m.step, m.timestamp, value, is_nan))
+        best = latest.get(m.key)
+        if best is None or point[:3] > best[:3]:
+            latest[m.key] = point
+    _insert_points(conn, rows)
+    conn.execute(
+        _latest_upsert(conn.dialect.name),
+        [
+            {"run_id": run_id, "key": key, "step": s, "timestamp": ts, "value": v, "is_nan": nan}
+            for key, (s, ts, v, nan) in latest.items()
+        ],
+    )
+
+
+def _insert_points(conn: sa.Connection, rows: list[tuple[str, str, int, int, float, bool]]) -> None:
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+        return
+    conn.exec_driver_sql(_SQLITE_INSERT, rows)
+
+
+def log_batch(
+    conn: sa.Connection,
+    run_id: str,
+    *,
+    metrics: Sequence[Metric],
+    params: Sequence[Param],
+    tags: Sequence[RunTag],
+) -> None:
+    runs.require_active(conn, run_id)
+    if params:
+        _log_params(conn, run_id, params)
+    if tags:
+        runs.upsert_tags(conn, run_id, {tag.key: tag.value for tag in tags})
+    if metrics:
+        _log_metrics(conn, run_id, metrics)
+
+
+__all__ = ["ParamRaceError", "log_batch"]

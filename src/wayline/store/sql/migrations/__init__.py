@@ -1,0 +1,1 @@
+"""Alembic migrations of the tracking schema, driven programmatically by :mod:`wayline.store.sql.migrate`."""

@@ -1,0 +1,227 @@
+"""Runs: create, read (with their data, in a few IN queries for a whole page), update, delete/restore.
+
+The run name and the ``mlflow.runName`` tag always agree: the name comes from ``run_name``, else the tag, else
+a generated one, and is written to both; renaming (``update_run_info(run_name=...)`` or setting the tag)
+updates both, and the tag cannot be deleted on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from wayline.entities import LifecycleStage, Metric, Run, RunData, RunInfo, RunInputs, RunStatus, RunTag
+from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
+from wayline.store.sql import datasets, experiments
+from wayline.store.sql import schema as t
+from wayline.store.sql.clock import now_ms
+from wayline.store.sql.run_name import generate_run_name
+from wayline.store.sql.upsert import upsert
+
+RUN_NAME_TAG = "mlflow.runName"
+#: Ids per IN (...) list when loading the data of many runs.
+CHUNK = 1000
+
+_ACTIVE = LifecycleStage.ACTIVE.value
+_DELETED = LifecycleStage.DELETED.value
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    """``items`` in slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def get_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
+    row = conn.execute(sa.select(t.runs).where(t.runs.c.run_id == run_id)).first()
+    if row is None:
+        raise ResourceNotFound(f"Run with id={run_id} not found")
+    return row
+
+
+def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
+    row = get_row(conn, run_id)
+    if row.lifecycle_stage != _ACTIVE:
+        raise InvalidState(
+            f"The run {run_id} must be in the 'active' state. Current state is {row.lifecycle_stage}."
+        )
+    return row
+
+
+def info_of(row: sa.Row[Any]) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_id,
+        experiment_id=str(row.experiment_id),
+        run_name=row.name,
+        user_id=row.user_id,
+        status=RunStatus(row.status),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        artifact_uri=row.artifact_uri,
+        lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+    )
+
+
+def upsert_tags(conn: sa.Connection, run_id: str, tags: dict[str, str]) -> None:
+    """Set tags (last value wins); setting ``mlflow.runName`` renames the run."""
+    if not tags:
+        return
+    stmt = upsert(conn.dialect.name, t.tags, ["run_id", "key"], ["value"])
+    conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()])
+    if RUN_NAME_TAG in tags:
+        conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(name=tags[RUN_NAME_TAG]))
+
+
+def create(
+    conn: sa.Connection,
+    experiment_id: str,
+    *,
+    user_id: str,
+    start_time: int,
+    tags: Sequence[RunTag],
+    run_name: str | None,
+) -> Run:
+    experiment = experiments.get_row(conn, experiment_id)
+    if experiment.lifecycle_stage != _ACTIVE:
+        raise InvalidState(
+            f"The experiment {experiment.experiment_id} must be in the 'active' state. "
+            f"Current state is {experiment.lifecycle_stage}."
+        )
+    tag_map = {tag.key: tag.value for tag in tags}
+    name_tag = tag_map.get(RUN_NAME_TAG)
+    if run_name and name_tag and run_name != name_tag:
+        raise InvalidParameterValue(
+            f"Invalid value for parameter 'run_name': both run_name ({run_name!r}) and the {RUN_NAME_TAG} "
+            f"tag ({name_tag!r}) are given, with different values"
+        )
+    name = run_name or name_tag or generate_run_name()
+    tag_map[RUN_NAME_TAG] = name
+    run_id = uuid.uuid4().hex
+    values = {
+        "run_id": run_id,
+        "experiment_id": experiment.experiment_id,
+        "name": name,
+        "user_id": user_id or "",
+        "status": RunStatus.RUNNING.value,
+        "start_time": start_time,
+        "end_time": None,
+        "lifecycle_stage": _ACTIVE,
+        "artifact_uri": experiments.join_location(experiment.artifact_location, run_id, "artifacts"),
+        "deleted_time": None,
+    }
+    conn.execute(t.runs.insert().values(**values))
+    conn.execute(t.tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()])
+    row = get_row(conn, run_id)
+    return Run(info_of(row), RunData(tags=dict(sorted(tag_map.items()))))
+
+
+def get(conn: sa.Connection, run_id: str) -> Run:
+    return load(conn, [get_row(conn, run_id)])[0]
+
+
+def update_info(
+    conn: sa.Connection,
+    run_id: str,
+    *,
+    status: RunStatus | None,
+    end_time: int | None,
+    run_name: str | None,
+) -> RunInfo:
+    require_active(conn, run_id)
+    values: dict[str, Any] = {}
+    if status is not None:
+        values["status"] = RunStatus.parse(status).value
+    if end_time is not None:
+        values["end_time"] = end_time
+    if values:
+        conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
+    if run_name:
+        upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
+    return info_of(get_row(conn, run_id))
+
+
+def delete(conn: sa.Connection, run_id: str) -> None:
+    """Soft delete; deleting a deleted run changes nothing (it keeps its first deletion time)."""
+    row = get_row(conn, run_id)
+    if row.lifecycle_stage == _DELETED:
+        return
+    conn.execute(
+        t.runs.update()
+        .where(t.runs.c.run_id == run_id)
+        .values(lifecycle_stage=_DELETED, deleted_time=now_ms())
+    )
+
+
+def restore(conn: sa.Connection, run_id: str) -> None:
+    row = get_row(conn, run_id)
+    experiment = experiments.get_row(conn, row.experiment_id)
+    if experiment.lifecycle_stage != _ACTIVE:
+        raise InvalidState(
+            f"Cannot restore run {run_id}: its experiment {row.experiment_id} is deleted; restore the "
+            "experiment first."
+        )
+    conn.execute(
+        t.runs.update().where(t.runs.c.run_id == run_id).values(lifecycle_stage=_ACTIVE, deleted_time=None)
+    )
+
+
+def delete_tag(conn: sa.Connection, run_id: str, key: str) -> None:
+    require_active(conn, run_id)
+    if key == RUN_NAME_TAG:
+        raise InvalidParameterValue(
+            f"Invalid value for parameter 'key': the {RUN_NAME_TAG} tag holds the run name and cannot be "
+            "deleted; rename the run instead"
+        )
+    result = conn.execute(t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key))
+    if result.rowcount == 0:
+        raise ResourceNotFound(f"No tag with name: {key} in run with id {run_id}")
+
+
+def metric_of(row: Any) -> Metric:
+    """A latest-metric or history row as a Metric (NaN restored)."""
+    return Metric(row.key, math.nan if row.is_nan else row.value, row.timestamp, row.step)
+
+
+def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
+    """Whole runs for ``rows`` of ``runs``: latest metrics, params, tags, inputs; a few queries per 1000."""
+    run_ids = [row.run_id for row in rows]
+    metrics: dict[str, list[Metric]] = {run_id: [] for run_id in run_ids}
+    params: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    tags: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    lm = t.latest_metrics
+    for chunk in chunks(run_ids):
+        for row in conn.execute(sa.select(lm).where(lm.c.run_id.in_(chunk)).order_by(lm.c.run_id, lm.c.key)):
+            metrics[row.run_id].append(metric_of(row))
+        for table, target in ((t.params, params), (t.tags, tags)):
+            query = sa.select(table).where(table.c.run_id.in_(chunk)).order_by(table.c.run_id, table.c.key)
+            for row in conn.execute(query):
+                target[row.run_id][row.key] = row.value
+    inputs = datasets.load_inputs(conn, run_ids)
+    return [
+        Run(
+            info_of(row),
+            RunData(tuple(metrics[row.run_id]), params[row.run_id], tags[row.run_id]),
+            RunInputs(tuple(inputs.get(row.run_id, ()))),
+        )
+        for row in rows
+    ]
+
+
+__all__ = [
+    "RUN_NAME_TAG",
+    "create",
+    "delete",
+    "delete_tag",
+    "get",
+    "get_row",
+    "info_of",
+    "load",
+    "require_active",
+    "restore",
+    "update_info",
+    "upsert_tags",
+]

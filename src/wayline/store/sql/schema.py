@@ -1,0 +1,199 @@
+"""The tracking tables, as SQLAlchemy Core metadata (the migrations in ``migrations/versions`` mirror it).
+
+Two hot paths shape it (see ``docs/storage.md``):
+
+* appending metric points: ``metrics`` is a plain history table with no uniqueness and no surrogate key,
+  indexed by ``(run_id, key, step, timestamp)`` (the read order of a metric's history), and ``latest_metrics``
+  keeps one row per ``(run_id, key)``, maintained on ingest;
+* searching runs by latest metric, param and tag values: ``(key, value)`` indexes on ``latest_metrics``,
+  ``params`` and ``tags``, and ``(experiment_id, lifecycle_stage, start_time)`` on ``runs``.
+
+Text that is compared or sorted uses byte order on both backends (SQLite's BINARY, PostgreSQL's "C"
+collation), so ``=``, ``<``, ``LIKE`` and ORDER BY agree between SQLite and PostgreSQL. NaN is stored as
+``is_nan = true`` with ``value = 0`` (SQLite turns NaN into NULL); infinities are stored as they are.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+#: On PostgreSQL, the ``(key, value)`` indexes of params and tags only cover values up to this many characters
+#: (a btree entry must fit in a third of a page); search adds the matching predicate for short literals.
+PG_INDEXED_VALUE_LENGTH = 400
+
+metadata = sa.MetaData()
+
+
+def bytewise_text(length: int | None = None) -> sa.types.TypeEngine[str]:
+    """A string compared byte-wise: VARCHAR/TEXT, with the "C" collation on PostgreSQL."""
+    if length is None:
+        return sa.Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
+    return sa.String(length).with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")
+
+
+def _short_value() -> sa.TextClause:
+    return sa.text(f"length(value) <= {PG_INDEXED_VALUE_LENGTH}")
+
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("experiment_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", bytewise_text(500), nullable=False),
+    sa.Column("artifact_location", bytewise_text(), nullable=False),
+    sa.Column("lifecycle_stage", bytewise_text(20), nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_update_time", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("name", name="uq_experiments_name"),
+    sa.Index("ix_experiments_creation_time", "creation_time"),
+    sqlite_autoincrement=True,
+)
+
+experiment_tags = sa.Table(
+    "experiment_tags",
+    metadata,
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE", name="fk_experiment_tags_experiment"),
+        primary_key=True,
+    ),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("value", bytewise_text(), nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), primary_key=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE", name="fk_runs_experiment"),
+        nullable=False,
+    ),
+    sa.Column("name", bytewise_text(250), nullable=False),
+    sa.Column("user_id", bytewise_text(256), nullable=False),
+    sa.Column("status", bytewise_text(20), nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger, nullable=True),
+    sa.Column("lifecycle_stage", bytewise_text(20), nullable=False),
+    sa.Column("artifact_uri", bytewise_text(), nullable=False),
+    sa.Column("deleted_time", sa.BigInteger, nullable=True),
+    sa.Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time", "run_id"),
+)
+
+
+def _run_fk(table: str) -> sa.ForeignKey:
+    return sa.ForeignKey("runs.run_id", ondelete="CASCADE", name=f"fk_{table}_run")
+
+
+params = sa.Table(
+    "params",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), _run_fk("params"), primary_key=True),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("value", bytewise_text(), nullable=False),
+    sa.Index("ix_params_key_value", "key", "value", "run_id", postgresql_where=_short_value()),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), _run_fk("tags"), primary_key=True),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("value", bytewise_text(), nullable=False),
+    sa.Index("ix_tags_key_value", "key", "value", "run_id", postgresql_where=_short_value()),
+)
+
+#: Every logged point. No primary key: identical points may be logged twice (MLflow keeps both); the run's
+#: existence is checked by log_batch in the same transaction, so there is no per-row foreign key check either.
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), nullable=False),
+    sa.Column("key", bytewise_text(250), nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("is_nan", sa.Boolean, nullable=False),
+    sa.Index("ix_metrics_run_key_step_timestamp", "run_id", "key", "step", "timestamp"),
+)
+
+#: The latest point of each metric of each run: the greatest ``(step, timestamp, value)`` (MLflow's rule).
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), _run_fk("latest_metrics"), primary_key=True),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("is_nan", sa.Boolean, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Index("ix_latest_metrics_key_value", "key", "value", "run_id"),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("dataset_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE", name="fk_datasets_experiment"),
+        nullable=False,
+    ),
+    sa.Column("name", bytewise_text(500), nullable=False),
+    sa.Column("digest", bytewise_text(36), nullable=False),
+    sa.Column("source_type", bytewise_text(36), nullable=False),
+    sa.Column("source", bytewise_text(), nullable=False),
+    sa.Column("schema", bytewise_text(), nullable=True),
+    sa.Column("profile", bytewise_text(), nullable=True),
+    sa.UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets_experiment_name_digest"),
+)
+
+inputs = sa.Table(
+    "inputs",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), _run_fk("inputs"), primary_key=True),
+    sa.Column(
+        "dataset_id",
+        sa.Integer,
+        sa.ForeignKey("datasets.dataset_id", ondelete="CASCADE", name="fk_inputs_dataset"),
+        primary_key=True,
+    ),
+    sa.Index("ix_inputs_dataset_id", "dataset_id"),
+)
+
+input_tags = sa.Table(
+    "input_tags",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), primary_key=True),
+    sa.Column("dataset_id", sa.Integer, primary_key=True),
+    sa.Column("key", bytewise_text(255), primary_key=True),
+    sa.Column("value", bytewise_text(500), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["run_id", "dataset_id"],
+        ["inputs.run_id", "inputs.dataset_id"],
+        ondelete="CASCADE",
+        name="fk_input_tags_input",
+    ),
+    sa.Index("ix_input_tags_key_value", "key", "value", postgresql_where=_short_value()),
+)
+
+__all__ = [
+    "PG_INDEXED_VALUE_LENGTH",
+    "bytewise_text",
+    "datasets",
+    "experiment_tags",
+    "experiments",
+    "input_tags",
+    "inputs",
+    "latest_metrics",
+    "metadata",
+    "metrics",
+    "params",
+    "runs",
+    "tags",
+]

@@ -1,0 +1,158 @@
+"""log_batch: all or nothing, param immutability, NaN and infinities, the latest-metric rule."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+import pytest
+
+from wayline.entities import Metric, Param, RunTag
+from wayline.errors import InvalidParameterValue, ResourceNotFound
+from wayline.store.sql import SqlTrackingStore
+
+
+def _latest(store: SqlTrackingStore, run_id: str) -> dict[str, Metric]:
+    return {m.key: m for m in store.get_run(run_id).data.metrics}
+
+
+def test_params_are_immutable(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    store.log_batch(run_id, params=[Param("lr", "0.1"), Param("depth", "3")])
+    store.log_batch(run_id, params=[Param("lr", "0.1")])  # same value: fine
+    message = (
+        "Changing param values is not allowed. Param with key='lr' was already logged with value='0.1' "
+        f"for run ID='{run_id}'. Attempted logging new value '0.2'."
+    )
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
+        store.log_batch(
+            run_id,
+            params=[Param("new", "x"), Param("lr", "0.2")],
+            metrics=[Metric("m", 1.0, 1, 0)],
+            tags=[RunTag("t", "v")],
+        )
+    run = store.get_run(run_id)
+    assert run.data.params == {"lr": "0.1", "depth": "3"}
+    assert run.data.metrics == ()
+    assert "t" not in run.data.tags
+    assert store.get_metric_history(run_id, "m").items == []
+
+
+def test_conflicting_duplicates_in_one_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    with pytest.raises(InvalidParameterValue, match="key='p'"):
+        store.log_batch(run_id, params=[Param("p", "1"), Param("p", "2")])
+    assert store.get_run(run_id).data.params == {}
+    store.log_batch(run_id, params=[Param("p", "1"), Param("p", "1")])
+    assert store.get_run(run_id).data.params == {"p": "1"}
+
+
+def test_long_param_value(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    store.log_batch(run_id, params=[Param("long", "v" * 6000)])
+    assert store.get_run(run_id).data.params["long"] == "v" * 6000
+
+
+def test_missing_run(store: SqlTrackingStore) -> None:
+    with pytest.raises(ResourceNotFound, match="Run with id=nope not found"):
+        store.log_batch("nope", metrics=[Metric("m", 1.0, 1)])
+
+
+def test_nan_and_infinities_round_trip(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    points = [
+        Metric("nan", math.nan, 10, 0),
+        Metric("inf", math.inf, 10, 0),
+        Metric("neg", -math.inf, 10, 0),
+        Metric("mixed", 1.5, 10, 0),
+        Metric("mixed", math.nan, 11, 1),
+        Metric("mixed", math.inf, 12, 2),
+        Metric("mixed", -math.inf, 13, 3),
+        Metric("mixed", -0.0, 14, 4),
+    ]
+    store.log_batch(run_id, metrics=points)
+    latest = _latest(store, run_id)
+    assert math.isnan(latest["nan"].value)
+    assert latest["inf"].value == math.inf
+    assert latest["neg"].value == -math.inf
+    assert latest["mixed"].step == 4
+    history = store.get_metric_history(run_id, "mixed").items
+    values = [m.value for m in history]
+    assert values[0] == 1.5
+    assert math.isnan(values[1])
+    assert values[2:] == [math.inf, -math.inf, 0.0]
+    assert [m.step for m in history] == [0, 1, 2, 3, 4]
+
+
+def test_latest_metric_rule(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    store.log_batch(run_id, metrics=[Metric("m", 5.0, 100, 5)])
+    store.log_batch(run_id, metrics=[Metric("m", 9.0, 200, 3)])  # older step: not the latest
+    assert _latest(store, run_id)["m"] == Metric("m", 5.0, 100, 5)
+    store.log_batch(run_id, metrics=[Metric("m", 1.0, 101, 5)])  # same step, later timestamp
+    assert _latest(store, run_id)["m"] == Metric("m", 1.0, 101, 5)
+    store.log_batch(run_id, metrics=[Metric("m", 0.5, 101, 5)])  # same step and time, smaller value
+    assert _latest(store, run_id)["m"] == Metric("m", 1.0, 101, 5)
+    store.log_batch(run_id, metrics=[Metric("m", 2.0, 101, 5)])  # same step and time, greater value
+    assert _latest(store, run_id)["m"] == Metric("m", 2.0, 101, 5)
+    # Out of order inside one batch: the greatest (step, timestamp, value) wins.
+    store.log_batch(
+        run_id,
+        metrics=[
+            Metric("m", 7.0, 1, 9),
+            Metric("m", 3.0, 5, 8),
+            Metric("m", 6.0, 1, 9),
+            Metric("m", 4.0, 0, 7),
+        ],
+    )
+    assert _latest(store, run_id)["m"] == Metric("m", 7.0, 1, 9)
+    assert len(store.get_metric_history(run_id, "m")) == 9
+
+
+def test_identical_points_are_kept(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    point = Metric("m", 1.0, 10, 1)
+    store.log_batch(run_id, metrics=[point, point])
+    store.log_batch(run_id, metrics=[point])
+    assert store.get_metric_history(run_id, "m").items == [point, point, point]
+
+
+def test_large_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    metrics = [Metric(f"k{i % 10}", float(i), 1000 + i, i // 10) for i in range(1000)]
+    store.log_batch(
+        run_id,
+        metrics=metrics,
+        params=[Param(f"p{i}", str(i)) for i in range(100)],
+        tags=[RunTag(f"t{i}", str(i)) for i in range(100)],
+    )
+    run = store.get_run(run_id)
+    assert len(run.data.metrics) == 10
+    assert _latest(store, run_id)["k3"] == Metric("k3", 993.0, 1993, 99)
+    assert len(run.data.params) == 100
+    assert len(run.data.tags) == 101
+    assert len(store.get_metric_history(run_id, "k0")) == 100
+
+
+def test_empty_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    run_id = new_run()
+    store.log_batch(run_id)
+    assert store.get_run(run_id).data.metrics == ()
+
+
+def test_database_limits_never_escape_raw(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    """Services enforce key sizes; if one slips through, PostgreSQL's column limit is a Wayline error."""
+    run_id = new_run()
+    long_key = "k" * 300
+    try:
+        store.log_batch(run_id, metrics=[Metric(long_key, 1.0, 1, 0)])
+    except InvalidParameterValue:
+        assert store.dialect == "postgresql"
+        assert store.get_run(run_id).data.metrics == ()
+    else:
+        assert store.dialect == "sqlite"
+    try:
+        store.log_batch(run_id, params=[Param(long_key, "v")])
+    except InvalidParameterValue:
+        assert store.dialect == "postgresql"

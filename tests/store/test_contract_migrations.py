@@ -1,0 +1,117 @@
+"""Migrations: new databases are created, old or foreign ones refused, and schema.py equals the migrations."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from wayline.errors import InvalidState
+from wayline.store.sql import SqlTrackingStore, current_revision, head_revision, make_engine, upgrade
+from wayline.store.sql.migrate import MIGRATIONS_DIR, VERSION_TABLE, ensure_schema
+from wayline.store.sql.schema import metadata
+
+
+def _diff(engine: sa.Engine) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True, "version_table": VERSION_TABLE}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def test_new_database_is_created(empty_db_url: str, artifact_root: str) -> None:
+    with SqlTrackingStore(empty_db_url, artifact_root) as store:
+        assert current_revision(store.engine) == head_revision()
+        assert store.get_experiment("0").name == "Default"
+        tables = set(sa.inspect(store.engine).get_table_names())
+        assert set(metadata.tables) | {VERSION_TABLE} == tables
+    # Reopening an up-to-date database changes nothing.
+    with SqlTrackingStore(empty_db_url, artifact_root) as store:
+        assert [e.name for e in store.search_experiments()] == ["Default"]
+
+
+def test_metadata_equals_migrations(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        assert upgrade(engine) == head_revision()
+        assert _diff(engine) == []
+        # The comparison does see indexes and columns: break one and it reports it.
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP INDEX ix_metrics_run_key_step_timestamp")
+        assert _diff(engine) != []
+    finally:
+        engine.dispose()
+
+
+def _with_extra_revision(tmp_path: Path) -> Path:
+    copy = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "0002_extra.py").write_text(
+        textwrap.dedent(
+            '''
+            """A later revision, for tests."""
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "0002"
+            down_revision = "0001"
+            branch_labels = None
+            depends_on = None
+
+
+            def upgrade() -> None:
+                op.add_column("runs", sa.Column("extra", sa.Integer, nullable=True))
+
+
+            def downgrade() -> None:
+                op.drop_column("runs", "extra")
+            '''
+        )
+    )
+    return copy
+
+
+def test_older_revision_is_refused_until_upgraded(empty_db_url: str, tmp_path: Path) -> None:
+    newer = _with_extra_revision(tmp_path)
+    engine = make_engine(empty_db_url)
+    try:
+        ensure_schema(engine)  # creates revision 0001
+        with pytest.raises(InvalidState, match=r"revision 0001.*needs revision 0002.*`wayline db upgrade`"):
+            ensure_schema(engine, newer)
+        assert current_revision(engine) == "0001"  # never migrated implicitly
+        assert upgrade(engine, newer) == "0002"
+        ensure_schema(engine, newer)
+        assert "extra" in {c["name"] for c in sa.inspect(engine).get_columns("runs")}
+        # ...and the package's own migrations do not know 0002.
+        with pytest.raises(InvalidState, match="newer Wayline"):
+            ensure_schema(engine)
+        with pytest.raises(InvalidState, match="newer Wayline"):
+            upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def test_database_with_foreign_tables_is_refused(empty_db_url: str, artifact_root: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE experiments (experiment_id INTEGER PRIMARY KEY, name TEXT)")
+            conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+            conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('bd07f7e963c5')")
+        with pytest.raises(InvalidState, match="not a Wayline database"):
+            SqlTrackingStore(empty_db_url, artifact_root)
+        with pytest.raises(InvalidState, match="not a Wayline database"):
+            upgrade(empty_db_url)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_by_url_is_idempotent(empty_db_url: str) -> None:
+    assert upgrade(empty_db_url) == head_revision()
+    assert upgrade(empty_db_url) == head_revision()

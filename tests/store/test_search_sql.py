@@ -1,0 +1,89 @@
+"""Pieces of the SQL search: LIKE translation, page tokens, query plans."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sqlalchemy as sa
+
+from wayline.entities import Metric, Param
+from wayline.errors import InvalidParameterValue
+from wayline.store.sql import SqlTrackingStore, page_token
+from wayline.store.sql.search_sql import glob_pattern, like_pattern
+
+
+@pytest.mark.parametrize(
+    ("pattern", "like", "glob"),
+    [
+        ("abc", "abc", "abc"),
+        ("a%c_", "a%c_", "a*c?"),
+        ("a\\%b\\_c", "a\\%b\\_c", "a%b_c"),
+        ("star*q?[x]", "star*q?[x]", "star[*]q[?][[]x]"),
+        ("back\\\\slash", "back\\\\slash", "back\\slash"),
+        ("trailing\\", "trailing\\\\", "trailing\\"),
+        ("\\a", "a", "a"),
+    ],
+)
+def test_like_translation(pattern: str, like: str, glob: str) -> None:
+    assert like_pattern(pattern) == like
+    assert glob_pattern(pattern) == glob
+
+
+def test_page_token_round_trip() -> None:
+    values: list[page_token.TokenValue] = [1, -2.5, math.inf, -math.inf, "täg", 0]
+    token = page_token.encode("runs", "q1", values)
+    assert token.isascii()
+    assert "=" not in token
+    decoded = page_token.decode(token, "runs", "q1", [(int, float)] * 4 + [(str,), (int,)])
+    assert decoded == values
+    nan = page_token.decode(page_token.encode("runs", "q1", [math.nan]), "runs", "q1", [(float,)])
+    assert math.isnan(nan[0])
+
+
+@pytest.mark.parametrize(
+    ("token", "kind", "query", "types"),
+    [
+        ("", "runs", "q", [(int,)]),
+        ("@@@", "runs", "q", [(int,)]),
+        (page_token.encode("experiments", "q", [1]), "runs", "q", [(int,)]),
+        (page_token.encode("runs", "other", [1]), "runs", "q", [(int,)]),
+        (page_token.encode("runs", "q", [1, 2]), "runs", "q", [(int,)]),
+        (page_token.encode("runs", "q", ["x"]), "runs", "q", [(int,)]),
+        (page_token.encode("runs", "q", [True]), "runs", "q", [(int,)]),
+    ],
+)
+def test_bad_page_tokens(token: str, kind: str, query: str, types: list[tuple[type, ...]]) -> None:
+    with pytest.raises(InvalidParameterValue, match="page_token"):
+        page_token.decode(token, kind, query, types)
+
+
+def test_sqlite_plan_uses_indexes(tmp_path: object, artifact_root: str) -> None:
+    with SqlTrackingStore(f"sqlite:///{tmp_path}/plan.db", artifact_root) as store:
+        experiment_id = store.create_experiment("plan")
+        for i in range(20):
+            run_id = store.create_run(experiment_id, user_id="u", start_time=i).info.run_id
+            store.log_batch(
+                run_id,
+                metrics=[Metric(f"m{k}", i / 20, 1, 0) for k in range(3)],
+                params=[Param(f"p{k}", str(i % 3)) for k in range(3)],
+            )
+        statements: list[tuple[str, object]] = []
+
+        @sa.event.listens_for(store.engine, "before_cursor_execute")
+        def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+            statements.append((statement, parameters))
+
+        store.search_runs(
+            [experiment_id],
+            filter_string="metrics.m0 < 0.5 and params.p1 = '1'",
+            order_by=["metrics.m1"],
+            max_results=5,
+        )
+        sql, parameters = next(s for s in statements if "LIMIT" in s[0])
+        with store.engine.connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
+        assert not [step for step in plan if step.startswith("SCAN") and "runs" not in step], plan
+        assert any("ix_params_key_value" in step or "ix_latest_metrics_key_value" in step for step in plan), (
+            plan
+        )
