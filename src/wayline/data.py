@@ -14,10 +14,9 @@ import hashlib
 import json
 from typing import Any
 
-from wayline.client.arguments import invalid
 from wayline.client.context import SOURCE_NAME, source_name
 from wayline.entities import Dataset
-from wayline.errors import WaylineError
+from wayline.errors import WaylineError, invalid_value
 
 DIGEST_LENGTH = 8
 #: Rows of a DataFrame hashed for its digest (the shape and columns are always hashed).
@@ -50,7 +49,7 @@ def _json_text(value: object, field: str) -> str | None:
     try:
         return json.dumps(value, sort_keys=True)
     except (TypeError, ValueError) as exc:
-        raise invalid(field, value, f"must be a string or JSON-serializable: {exc}") from None
+        raise invalid_value(field, value, f"must be a string or JSON-serializable: {exc}") from None
 
 
 def source_type_of(source: str) -> str:
@@ -86,22 +85,22 @@ def dataset(
     is inferred from it; ``digest`` defaults to an md5-based 8-character hash of name, source and schema;
     ``schema`` and ``profile`` may be dicts (stored as JSON)."""
     if not isinstance(name, str) or not name.strip():
-        raise invalid("name", name, "must be a non-empty string")
+        raise invalid_value("name", name, "must be a non-empty string")
     if source is None:
         source_text, inferred = _code_source()
     elif isinstance(source, str) and source.strip():
         inferred = source_type_of(source)
         source_text = _source_json(source, inferred)
     else:
-        raise invalid("source", source, "must be a non-empty path or URI, or None")
+        raise invalid_value("source", source, "must be a non-empty path or URI, or None")
     if source_type is not None and (not isinstance(source_type, str) or not source_type.strip()):
-        raise invalid("source_type", source_type, "must be a non-empty string")
+        raise invalid_value("source_type", source_type, "must be a non-empty string")
     schema_text = _json_text(schema, "schema")
     profile_text = _json_text(profile, "profile")
     if digest is None:
         digest = _digest(name.encode(), source_text.encode(), (schema_text or "").encode())
     elif not isinstance(digest, str) or not digest.strip():
-        raise invalid("digest", digest, "must be a non-empty string")
+        raise invalid_value("digest", digest, "must be a non-empty string")
     return Dataset(
         name=name,
         digest=digest,
@@ -147,7 +146,7 @@ def from_pandas(
     except ImportError:
         raise WaylineError("from_pandas needs pandas, which is not installed: pip install pandas") from None
     if not isinstance(df, pd.DataFrame):
-        raise invalid("df", df, "must be a pandas DataFrame")
+        raise invalid_value("df", df, "must be a pandas DataFrame")
     schema = {
         "mlflow_colspec": [
             {"type": _column_type(dtype), "name": str(column), "required": True}

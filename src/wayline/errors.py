@@ -132,6 +132,21 @@ class InvalidParameterValue(WaylineError):
     default_code = ErrorCode.INVALID_PARAMETER_VALUE
 
 
+#: Longest rendering of a bad value quoted in an error message.
+MAX_SHOWN_VALUE = 120
+
+
+def invalid_value(field: str, value: object, why: str) -> InvalidParameterValue:
+    """The one wording of a bad argument: ``Invalid value <value> for parameter '<field>': <why>``.
+
+    The value is shown with ``repr`` and shortened, so a megabyte of bad input never lands in a log line.
+    """
+    shown = repr(value)
+    if len(shown) > MAX_SHOWN_VALUE:
+        shown = shown[: MAX_SHOWN_VALUE - 3] + "..."
+    return InvalidParameterValue(f"Invalid value {shown} for parameter '{field}': {why}")
+
+
 class SearchSyntaxError(InvalidParameterValue):
     """A filter or order-by clause that does not parse; the message names the position."""
 
@@ -204,4 +219,5 @@ __all__ = [
     "TemporarilyUnavailable",
     "Unauthenticated",
     "WaylineError",
+    "invalid_value",
 ]

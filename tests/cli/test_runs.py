@@ -266,3 +266,13 @@ def test_status_is_shown_for_running_runs(run_cli: Invoke, sqlite_backend: Backe
     log_run(sqlite_backend.service, eid, "going", metrics={"step_loss": 1.5}, duration=None)
     row = table_rows(run_cli("runs", "list", "-e", "live").stdout)[0]
     assert row[2:] == [RunStatus.RUNNING.value, started(T0), "-", "1.5"]
+
+
+def test_sort_key_column_comes_first_in_a_narrow_console(run_cli: Invoke, churn: Churn) -> None:
+    result = run_cli(
+        "runs", "list", "--experiment", "churn", "--order-by", "metrics.accuracy DESC", env={"COLUMNS": "90"}
+    )
+    assert result.exit_code == 0, result.output
+    headers = result.stdout.splitlines()[1].split()
+    assert headers[6] == "accuracy"
+    assert table_rows(result.stdout)[0][:1] == [churn.best[:8]]

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from wayline.artifacts.path import invalid_value, safe_relative_path, uri_scheme
+from wayline.artifacts.path import safe_relative_path, uri_scheme
 from wayline.entities import FileInfo
-from wayline.errors import InvalidParameterValue, ResourceNotFound
+from wayline.errors import InvalidParameterValue, ResourceNotFound, invalid_value
 
 # Temporary siblings used for atomic writes; never listed or downloaded.
 _TEMP_PREFIX = ".wayline-tmp-"
@@ -48,7 +48,7 @@ class LocalArtifactRepository:
         """Copy one local file into the directory ``artifact_path`` (the root when None)."""
         source = Path(local_file)
         if not source.is_file():
-            raise invalid_value(str(local_file), "local_file", "not an existing regular file")
+            raise invalid_value("local_file", str(local_file), "not an existing regular file")
         base = safe_relative_path(artifact_path, field="artifact_path")
         rel = safe_relative_path(_join(base, source.name), field="local_file")
         _atomic_copy(source, self._writable_file(rel, "local_file", str(local_file)))
@@ -62,7 +62,7 @@ class LocalArtifactRepository:
         """
         source = Path(local_dir)
         if not source.is_dir():
-            raise invalid_value(str(local_dir), "local_dir", "not an existing directory")
+            raise invalid_value("local_dir", str(local_dir), "not an existing directory")
         base = safe_relative_path(artifact_path, field="artifact_path")
         dirs, files = _plan_upload(source, base)
         for rel in [*dirs, *(rel for _, rel in files)]:
@@ -148,7 +148,7 @@ class LocalArtifactRepository:
         rel = safe_relative_path(artifact_file, field="artifact_file")
         real = self._real(rel, "artifact_file", artifact_file)
         if real.is_dir():
-            raise invalid_value(artifact_file, "artifact_file", "is a directory, not a file")
+            raise invalid_value("artifact_file", artifact_file, "is a directory, not a file")
         if not real.is_file():
             raise ResourceNotFound(f"No artifact found at path '{rel}'")
         return real.open("rb")
@@ -158,7 +158,7 @@ class LocalArtifactRepository:
         real_root = os.path.realpath(self.root)
         real = os.path.realpath(os.path.join(real_root, *rel.split("/"))) if rel else real_root
         if not _is_within(real, real_root):
-            raise invalid_value(original, field, "resolves outside the artifact root")
+            raise invalid_value(field, original, "resolves outside the artifact root")
         return Path(real)
 
     def _make_dirs(self, rel: str, field: str, original: object) -> None:
@@ -167,11 +167,11 @@ class LocalArtifactRepository:
     def _writable_file(self, rel: str, field: str, original: object) -> Path:
         """The real path to write ``rel`` to, with its parent directories created."""
         if not rel:
-            raise invalid_value(original, field, "must name a file, not the artifact root")
+            raise invalid_value(field, original, "must name a file, not the artifact root")
         _make_real_dirs(self._real(rel, field, original).parent, field, original)
         target = self._real(rel, field, original)  # again: the directories now exist
         if target.is_dir():
-            raise invalid_value(original, field, "is an existing directory")
+            raise invalid_value(field, original, "is an existing directory")
         return target
 
 
@@ -179,7 +179,7 @@ def _make_real_dirs(directory: Path, field: str, original: object) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise invalid_value(original, field, "a part of the path is an existing file") from None
+        raise invalid_value(field, original, "a part of the path is an existing file") from None
 
 
 def _root_path(root: str | Path) -> Path:
@@ -191,23 +191,23 @@ def _root_path(root: str | Path) -> Path:
     elif uri_scheme(root) == "":
         text = root
     else:
-        raise invalid_value(root, "artifact_uri", "not a local path or a file: URI")
+        raise invalid_value("artifact_uri", root, "not a local path or a file: URI")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise invalid_value(str(root), "artifact_uri", "must not contain NUL or control characters")
+        raise invalid_value("artifact_uri", str(root), "must not contain NUL or control characters")
     return Path(os.path.abspath(text))
 
 
 def _file_uri_path(uri: str) -> str:
     parts = urlsplit(uri)
     if parts.query or parts.fragment or "?" in uri or "#" in uri:
-        raise invalid_value(uri, "artifact_uri", "file: URIs must not have a query or a fragment")
+        raise invalid_value("artifact_uri", uri, "file: URIs must not have a query or a fragment")
     if parts.netloc not in ("", "localhost"):
-        raise invalid_value(uri, "artifact_uri", "file: URIs must have an empty host or 'localhost'")
+        raise invalid_value("artifact_uri", uri, "file: URIs must have an empty host or 'localhost'")
     path = unquote(parts.path)
     if not path.startswith("/"):
-        raise invalid_value(uri, "artifact_uri", "file: URIs must hold an absolute path")
+        raise invalid_value("artifact_uri", uri, "file: URIs must hold an absolute path")
     if ".." in path.replace("\\", "/").split("/"):
-        raise invalid_value(uri, "artifact_uri", "must not contain '..' segments")
+        raise invalid_value("artifact_uri", uri, "must not contain '..' segments")
     if os.name == "nt" and _WINDOWS_DRIVE_PATH.match(path):
         path = path[1:]
     return path
@@ -273,13 +273,13 @@ def _plan_upload(source: Path, base: str) -> tuple[list[str], list[tuple[Path, s
         prefix = here.relative_to(source).as_posix()
         for name in sorted(dirnames):
             if (here / name).is_symlink():
-                raise invalid_value(str(here / name), "local_dir", "links to directories are refused")
+                raise invalid_value("local_dir", str(here / name), "links to directories are refused")
             rel = _join(prefix, name) if prefix != "." else name
             dirs.append(safe_relative_path(_join(base, rel), field="local_dir"))
         for name in sorted(filenames):
             file = here / name
             if not file.is_file():
-                raise invalid_value(str(file), "local_dir", "not a regular file")
+                raise invalid_value("local_dir", str(file), "not a regular file")
             rel = _join(prefix, name) if prefix != "." else name
             files.append((file, safe_relative_path(_join(base, rel), field="local_dir")))
     return dirs, files

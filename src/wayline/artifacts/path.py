@@ -13,7 +13,7 @@ import os
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from wayline.errors import InvalidParameterValue
+from wayline.errors import invalid_value
 
 #: Longest artifact path accepted, in characters.
 MAX_ARTIFACT_PATH_LENGTH = 4096
@@ -28,14 +28,6 @@ _BAD_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def invalid_value(value: object, field: str, why: str) -> InvalidParameterValue:
-    """The standard error for a bad path or URI: ``Invalid value '...' for parameter 'field': why``."""
-    shown = repr(value)
-    if len(shown) > 120:
-        shown = shown[:117] + "...'"
-    return InvalidParameterValue(f"Invalid value {shown} for parameter '{field}': {why}")
-
-
 def safe_relative_path(path: str | None, *, field: str = "path") -> str:
     """Validate ``path`` and return it as a normalized relative posix path (``""`` for the root).
 
@@ -47,9 +39,9 @@ def safe_relative_path(path: str | None, *, field: str = "path") -> str:
     if path is None:
         return ""
     if not isinstance(path, str):
-        raise invalid_value(path, field, "must be a string")
+        raise invalid_value(field, path, "must be a string")
     if len(path) > MAX_ARTIFACT_PATH_LENGTH:
-        raise invalid_value(path, field, f"longer than the limit of {MAX_ARTIFACT_PATH_LENGTH} characters")
+        raise invalid_value(field, path, f"longer than the limit of {MAX_ARTIFACT_PATH_LENGTH} characters")
     normalized = _checked(path, path, field)
     current = path
     for _ in range(MAX_PERCENT_DECODES):
@@ -58,7 +50,7 @@ def safe_relative_path(path: str | None, *, field: str = "path") -> str:
             return normalized
         _checked(decoded, path, field)
         current = decoded
-    raise invalid_value(path, field, "too many levels of percent-encoding")
+    raise invalid_value(field, path, "too many levels of percent-encoding")
 
 
 def uri_scheme(uri: str, *, field: str = "artifact_uri") -> str:
@@ -68,17 +60,17 @@ def uri_scheme(uri: str, *, field: str = "artifact_uri") -> str:
     silently strip or drop (``"fi\\tle:///x"`` parses as a ``file`` URI).
     """
     if not isinstance(uri, str):
-        raise invalid_value(uri, field, "must be a string")
+        raise invalid_value(field, uri, "must be a string")
     if not uri:
-        raise invalid_value(uri, field, "must not be empty")
+        raise invalid_value(field, uri, "must not be empty")
     if uri != uri.strip():
-        raise invalid_value(uri, field, "must not start or end with whitespace")
+        raise invalid_value(field, uri, "must not start or end with whitespace")
     if any(unicodedata.category(ch) in _BAD_CATEGORIES for ch in uri):
-        raise invalid_value(uri, field, "must not contain control characters")
+        raise invalid_value(field, uri, "must not contain control characters")
     try:
         scheme = urlsplit(uri).scheme.lower()
     except ValueError as exc:
-        raise invalid_value(uri, field, f"not a valid URI ({exc})") from None
+        raise invalid_value(field, uri, f"not a valid URI ({exc})") from None
     if len(scheme) == 1 and os.name == "nt":
         return ""
     return scheme
@@ -88,17 +80,17 @@ def _checked(candidate: str, original: str, field: str, *, fold: bool = True) ->
     """Check one spelling of the path; return its normalized segments joined by ``/``."""
     for ch in candidate:
         if ch in _URL_DELIMITERS:
-            raise invalid_value(original, field, f"must not contain {ch!r} (path parameter, query, fragment)")
+            raise invalid_value(field, original, f"must not contain {ch!r} (path parameter, query, fragment)")
         if unicodedata.category(ch) in _BAD_CATEGORIES or ch in _BIDI_CONTROLS:
-            raise invalid_value(original, field, "must not contain NUL, control or bidirectional characters")
+            raise invalid_value(field, original, "must not contain NUL, control or bidirectional characters")
     text = candidate.replace("\\", "/")
     if text.startswith("/"):
-        raise invalid_value(original, field, "must be a relative path, not an absolute one")
+        raise invalid_value(field, original, "must be a relative path, not an absolute one")
     segments = [segment for segment in text.split("/") if segment not in ("", ".")]
     if ".." in segments:
-        raise invalid_value(original, field, "must not contain '..' segments")
+        raise invalid_value(field, original, "must not contain '..' segments")
     if segments and ":" in segments[0]:
-        raise invalid_value(original, field, "must be a relative path, not a URI or a drive letter")
+        raise invalid_value(field, original, "must be a relative path, not a URI or a drive letter")
     if fold:
         folded = unicodedata.normalize("NFKC", candidate)
         if folded != candidate:

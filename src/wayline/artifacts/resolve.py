@@ -6,9 +6,9 @@ import os
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from wayline.artifacts.local import LocalArtifactRepository
-from wayline.artifacts.path import invalid_value, safe_relative_path, uri_scheme
+from wayline.artifacts.path import safe_relative_path, uri_scheme
 from wayline.artifacts.repository import ArtifactRepository
-from wayline.errors import InvalidParameterValue
+from wayline.errors import InvalidParameterValue, invalid_value
 
 _LOCAL_SCHEMES = frozenset({"", "file"})
 
@@ -37,7 +37,7 @@ def join_artifact_uri(base: str, path: str) -> str:
         return f"{base.rstrip(separators)}/{rel}" if rel else base
     parts = urlsplit(base)
     if parts.query or parts.fragment or "?" in base or "#" in base:
-        raise invalid_value(base, "artifact_uri", "artifact URIs must not have a query or a fragment")
+        raise invalid_value("artifact_uri", base, "artifact URIs must not have a query or a fragment")
     if not rel:
         return base
     tail = quote(rel, safe="/") if scheme == "file" else rel

@@ -38,6 +38,9 @@ COLUMN_OVERHEAD = 2
 
 FIXED_HEADERS = ("Run ID", "Name", "Status", "Started", "Duration")
 
+#: Search-key kinds that have a column (an order-by key's column is shown first).
+SORT_KINDS: dict[str, ColumnKind] = {"metric": "metrics", "param": "params", "tag": "tags"}
+
 
 @dataclass(frozen=True)
 class DataColumn:
@@ -102,8 +105,11 @@ def _width(column: DataColumn, runs: Sequence[Run]) -> int:
     return max(*(len(line) for line in column.header.split("\n")), widest) + COLUMN_OVERHEAD
 
 
-def default_columns(runs: Sequence[Run], width: int) -> list[DataColumn]:
-    """The keys most runs have (metrics before params on ties), as many as fit in ``width`` characters."""
+def default_columns(
+    runs: Sequence[Run], width: int, *, preferred: Sequence[DataColumn] = ()
+) -> list[DataColumn]:
+    """``preferred`` (the sort keys) first, then the keys most runs have (metrics before params on ties),
+    as many as fit in ``width`` characters."""
     metric_counts = Counter(m.key for run in runs for m in run.data.metrics)
     param_counts = Counter(key for run in runs for key in run.data.params)
     candidates = sorted(
@@ -111,6 +117,7 @@ def default_columns(runs: Sequence[Run], width: int) -> list[DataColumn]:
         + [(-n, 1, DataColumn("params", k)) for k, n in param_counts.items()],
         key=lambda item: (item[0], item[1], item[2].key),
     )
+    candidates = [(0, -1, c) for c in preferred] + [c for c in candidates if c[2] not in preferred]
     rows = [_fixed_cells(run) for run in runs]
     fixed = sum(
         max([len(header), *(len(row[i]) for row in rows)]) + COLUMN_OVERHEAD

@@ -15,7 +15,7 @@ from wayline.cli.experiments import (
 )
 from wayline.cli.output import echo_json, run_json
 from wayline.cli.paging import walk_pages
-from wayline.cli.run_table import default_columns, parse_columns, runs_table
+from wayline.cli.run_table import SORT_KINDS, DataColumn, default_columns, parse_columns, runs_table
 from wayline.cli.run_view import describe_json, list_top_level, print_run
 from wayline.cli.session import Session, pass_session
 from wayline.entities import Experiment, Run, ViewType
@@ -132,7 +132,7 @@ def list_runs(
     """List runs with their latest metrics and params."""
     check_max_results(max_results)
     parse_filter(filter_string, "run")
-    parse_order_by(list(order_by), "run")
+    sort_keys = parse_order_by(list(order_by), "run")
     chosen = parse_columns(columns)
     view_type = VIEWS[view.lower()]
     service = session.service
@@ -161,7 +161,10 @@ def list_runs(
     if not runs:
         session.console.print("No runs found.")
         return
-    shown = chosen or default_columns(runs, session.console.width)
+    preferred = [
+        DataColumn(SORT_KINDS[o.key.kind], o.key.name) for o in sort_keys if o.key.kind in SORT_KINDS
+    ]
+    shown = chosen or default_columns(runs, session.console.width, preferred=preferred)
     session.console.print(runs_table(runs, shown))
 
 

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from wayline.client import context
-from wayline.client.arguments import invalid, string_map
+from wayline.client.arguments import string_map
 from wayline.client.batcher import MetricBatcher
 from wayline.client.client import WaylineClient
 from wayline.entities import (
@@ -31,7 +31,13 @@ from wayline.entities import (
     RunStatus,
     RunTag,
 )
-from wayline.errors import InvalidParameterValue, InvalidState, ResourceAlreadyExists, WaylineError
+from wayline.errors import (
+    InvalidParameterValue,
+    InvalidState,
+    ResourceAlreadyExists,
+    WaylineError,
+    invalid_value,
+)
 from wayline.services import validation as v
 from wayline.store.resolve import locate, tracking_uri_from_env
 
@@ -117,7 +123,7 @@ def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     if isinstance(uri, os.PathLike):
         uri = os.fspath(uri)
     if not isinstance(uri, str) or not uri.strip():
-        raise invalid("uri", uri, "must be a non-empty tracking URI")
+        raise invalid_value("uri", uri, "must be a non-empty tracking URI")
     locate(uri)
     with state.lock:
         if uri != state.tracking_uri:
@@ -189,7 +195,9 @@ def set_experiment(
     """
     if experiment_name is not None:
         if name is not None and name != experiment_name:
-            raise invalid("experiment_name", experiment_name, "give either name or experiment_name, not both")
+            raise invalid_value(
+                "experiment_name", experiment_name, "give either name or experiment_name, not both"
+            )
         name = experiment_name
     if (name is None) == (experiment_id is None):
         raise InvalidParameterValue("set_experiment needs exactly one of 'name' and 'experiment_id'")
@@ -239,7 +247,7 @@ def start_run(  # noqa: PLR0917 (MLflow's signature)
     records the system tags (see ``docs/tracking.md``) and the environment artifacts.
     """
     if not isinstance(nested, bool):
-        raise invalid("nested", nested, "must be True or False")
+        raise invalid_value("nested", nested, "must be True or False")
     stack = current_stack()
     if stack and not nested:
         raise InvalidState(
@@ -249,7 +257,7 @@ def start_run(  # noqa: PLR0917 (MLflow's signature)
     user_tags = string_map(tags, "tags")
     if description is not None:
         if not isinstance(description, str):
-            raise invalid("description", description, "must be a string")
+            raise invalid_value("description", description, "must be a string")
         user_tags[context.NOTE] = description
     if run_name is not None:
         v.validate_run_name(run_name)
@@ -291,7 +299,7 @@ def _resume(
     if run.info.lifecycle_stage is LifecycleStage.DELETED:
         raise InvalidState(f"Run '{run_id}' is deleted; restore it before resuming it")
     if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
-        raise invalid(
+        raise invalid_value(
             "experiment_id", experiment_id, f"run '{run_id}' belongs to experiment {run.info.experiment_id}"
         )
     if tags:

@@ -11,18 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from wayline.errors import InvalidParameterValue
+from wayline.errors import invalid_value
 from wayline.services.tracking import stringify
 
 E = TypeVar("E")
-
-
-def invalid(field: str, value: object, why: str) -> InvalidParameterValue:
-    """``Invalid value <value> for parameter '<field>': <why>`` (the value shortened)."""
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return InvalidParameterValue(f"Invalid value {shown} for parameter '{field}': {why}")
 
 
 def string_map(value: object, field: str) -> dict[str, str]:
@@ -30,36 +22,36 @@ def string_map(value: object, field: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise invalid(field, value, "must be a dict")
+        raise invalid_value(field, value, "must be a dict")
     return {key: stringify(val) for key, val in value.items()}
 
 
 def entity_list(items: object, kind: type[E], field: str) -> list[E]:
     """A list whose every item is a ``kind``."""
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
-        raise invalid(field, items, f"must be a list of {kind.__name__}")
+        raise invalid_value(field, items, f"must be a list of {kind.__name__}")
     for item in items:
         if not isinstance(item, kind):
-            raise invalid(field, item, f"every item must be a {kind.__name__}")
+            raise invalid_value(field, item, f"every item must be a {kind.__name__}")
     return list(items)
 
 
 def local_path(value: object, field: str, *, directory: bool) -> Path:
     """An existing local file (or directory)."""
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
-        raise invalid(field, value, "must be a path")
+        raise invalid_value(field, value, "must be a path")
     path = Path(value)
     if directory and not path.is_dir():
-        raise invalid(field, str(value), "not an existing directory")
+        raise invalid_value(field, str(value), "not an existing directory")
     if not directory and not path.is_file():
-        raise invalid(field, str(value), "not an existing regular file")
+        raise invalid_value(field, str(value), "not an existing regular file")
     return path
 
 
 def optional_string(value: object, field: str) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise invalid(field, value, "must be a string")
+        raise invalid_value(field, value, "must be a string")
     return value
 
 
-__all__ = ["entity_list", "invalid", "local_path", "optional_string", "string_map"]
+__all__ = ["entity_list", "local_path", "optional_string", "string_map"]

@@ -125,12 +125,7 @@ def _check_int(value: object, field: str) -> int:
 
 def metric_value(value: object, field: str = "value") -> float:
     """A metric value as a float: real numbers (numpy scalars included), NaN and infinities; no bools."""
-    try:
-        return v.validate_metric_value(value, field=field)
-    except OverflowError:
-        raise InvalidParameterValue(
-            f"Invalid value for parameter '{field}': the number is too large for a 64-bit float"
-        ) from None
+    return v.validate_metric_value(value, field=field)
 
 
 class MetricBatcher:

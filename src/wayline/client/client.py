@@ -17,7 +17,7 @@ from typing import Any
 from wayline.artifacts.repository import ArtifactRepository
 from wayline.artifacts.resolve import get_artifact_repository
 from wayline.client import arguments, serialize
-from wayline.client.arguments import entity_list, invalid, string_map
+from wayline.client.arguments import entity_list, string_map
 from wayline.client.batcher import metric_value
 from wayline.client.context import USER, current_user
 from wayline.entities import (
@@ -34,7 +34,7 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
-from wayline.errors import InvalidParameterValue, InvalidState, SearchSyntaxError
+from wayline.errors import InvalidParameterValue, InvalidState, invalid_value
 from wayline.services import limits
 from wayline.services import validation as v
 from wayline.services.tracking import TrackingService, now_ms, stringify
@@ -58,16 +58,6 @@ def batch_chunks(
     return chunks
 
 
-def _naming_field(exc: SearchSyntaxError, filter_string: str | None) -> SearchSyntaxError:
-    """The search language's error, saying which argument it is about (``filter_string`` or ``order_by``)."""
-    if "parameter '" in exc.message:
-        return exc
-    field = "filter_string" if filter_string and exc.text == filter_string else "order_by"
-    named = SearchSyntaxError(f"Invalid value for parameter '{field}': {exc.message}")
-    named.text, named.position = exc.text, exc.position
-    return named
-
-
 class WaylineClient:
     """Explicit-id access to a tracking store; ``tracking_uri`` defaults to ``WAYLINE_TRACKING_URI``."""
 
@@ -75,7 +65,7 @@ class WaylineClient:
         if tracking_uri is None:
             tracking_uri = tracking_uri_from_env()
         elif not isinstance(tracking_uri, str):
-            raise invalid("tracking_uri", tracking_uri, "must be a string")
+            raise invalid_value("tracking_uri", tracking_uri, "must be a string")
         self._tracking_uri = tracking_uri
         self._service = TrackingService(open_tracking_store(tracking_uri))
         self._closed = False
@@ -127,18 +117,13 @@ class WaylineClient:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Experiment]:
-        if filter_string is not None and not isinstance(filter_string, str):
-            raise invalid("filter_string", filter_string, "must be a string")
-        try:
-            return self._service.search_experiments(
-                view_type=ViewType.parse(view_type),
-                max_results=max_results,
-                filter_string=filter_string or None,
-                order_by=order_by,
-                page_token=page_token,
-            )
-        except SearchSyntaxError as exc:
-            raise _naming_field(exc, filter_string) from None
+        return self._service.search_experiments(
+            view_type=ViewType.parse(view_type),
+            max_results=max_results,
+            filter_string=filter_string or None,
+            order_by=order_by,
+            page_token=page_token,
+        )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         self._service.rename_experiment(experiment_id, new_name)
@@ -214,7 +199,7 @@ class WaylineClient:
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         """Log many params; more than a batch holds are sent in several batches, all checked first."""
         if not isinstance(params, Mapping):
-            raise invalid("params", params, "must be a dict")
+            raise invalid_value("params", params, "must be a dict")
         self.log_batch(run_id, params=[Param(k, val) for k, val in string_map(params, "params").items()])
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
@@ -280,20 +265,15 @@ class WaylineClient:
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         elif not isinstance(experiment_ids, Sequence):
-            raise invalid("experiment_ids", experiment_ids, "must be a list of experiment ids")
-        if filter_string is not None and not isinstance(filter_string, str):
-            raise invalid("filter_string", filter_string, "must be a string")
-        try:
-            return self._service.search_runs(
-                list(experiment_ids),
-                filter_string=filter_string or None,
-                view_type=ViewType.parse(run_view_type, field="run_view_type"),
-                max_results=max_results,
-                order_by=order_by,
-                page_token=page_token,
-            )
-        except SearchSyntaxError as exc:
-            raise _naming_field(exc, filter_string) from None
+            raise invalid_value("experiment_ids", experiment_ids, "must be a list of experiment ids")
+        return self._service.search_runs(
+            list(experiment_ids),
+            filter_string=filter_string or None,
+            view_type=ViewType.parse(run_view_type, field="run_view_type"),
+            max_results=max_results,
+            order_by=order_by,
+            page_token=page_token,
+        )
 
     # -- artifacts -------------------------------------------------------------------------------------------
     def artifact_repository(self, run_id: str, *, for_writing: bool = False) -> ArtifactRepository:
@@ -347,9 +327,9 @@ class WaylineClient:
     ) -> str:
         """Copy a run's artifact file or directory locally and return the local path."""
         if not isinstance(path, str):
-            raise invalid("path", path, "must be a string")
+            raise invalid_value("path", path, "must be a string")
         if dst_path is not None and not isinstance(dst_path, (str, os.PathLike)):
-            raise invalid("dst_path", dst_path, "must be a path")
+            raise invalid_value("dst_path", dst_path, "must be a path")
         destination = None if dst_path is None else Path(dst_path)
         return str(self.artifact_repository(run_id).download_artifacts(path, destination))
 

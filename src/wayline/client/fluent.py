@@ -32,10 +32,11 @@ from wayline.client.active import (
     start_run,
     state,
 )
-from wayline.client.arguments import invalid, optional_string, string_map
+from wayline.client.arguments import optional_string, string_map
 from wayline.client.batcher import metric_value
 from wayline.client.frame import pandas_available, runs_to_frame
 from wayline.entities import Dataset, DatasetInput, Experiment, InputTag, Param, Run, RunTag, ViewType
+from wayline.errors import invalid_value
 from wayline.services import validation as v
 from wayline.services.tracking import stringify
 from wayline.store.tracking import SEARCH_MAX_RESULTS_THRESHOLD
@@ -90,7 +91,7 @@ def _log_metric_slow(
 def log_metrics(metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None) -> None:
     """Queue several points with one step and timestamp; all are checked before any is queued."""
     if not isinstance(metrics, Mapping):
-        raise invalid("metrics", metrics, "must be a dict")
+        raise invalid_value("metrics", metrics, "must be a dict")
     checked = {
         v.validate_key(key, field="metrics.key"): metric_value(val, f"metrics[{key}]")
         for key, val in metrics.items()
@@ -138,7 +139,9 @@ def log_input(dataset: Dataset, context: str | None = None, tags: Mapping[str, A
     """Record that the active run used ``dataset`` (see :mod:`wayline.data`); ``context`` says how
     (``training``, ``eval``...) and is stored as the ``mlflow.data.context`` input tag."""
     if not isinstance(dataset, Dataset):
-        raise invalid("dataset", dataset, "must be a wayline.entities.Dataset (see wayline.data.dataset)")
+        raise invalid_value(
+            "dataset", dataset, "must be a wayline.entities.Dataset (see wayline.data.dataset)"
+        )
     optional_string(context, "context")
     input_tags = [InputTag(k, val) for k, val in string_map(tags, "tags").items()]
     if context is not None:
@@ -240,7 +243,7 @@ def search_runs(  # noqa: PLR0917 (MLflow's signature)
     ``params.<key>`` and ``tags.<key>``; ``"list"`` (or no pandas) gives a list of :class:`Run`.
     """
     if output_format not in ("pandas", "list"):
-        raise invalid("output_format", output_format, "must be 'pandas' or 'list'")
+        raise invalid_value("output_format", output_format, "must be 'pandas' or 'list'")
     v.validate_max_results(max_results, maximum=2**62)
     client = get_client()
     if experiment_ids is None:

@@ -22,7 +22,7 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
-from wayline.errors import InvalidParameterValue
+from wayline.errors import InvalidParameterValue, SearchSyntaxError, invalid_value
 from wayline.services import limits
 from wayline.services import validation as v
 from wayline.store.tracking import (
@@ -95,13 +95,17 @@ class TrackingService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Experiment]:
-        return self.store.search_experiments(
-            view_type=ViewType.parse(view_type),
-            max_results=v.validate_max_results(max_results, maximum=SEARCH_MAX_RESULTS_THRESHOLD),
-            filter_string=filter_string,
-            order_by=_order_by(order_by),
-            page_token=page_token,
-        )
+        _check_filter(filter_string)
+        try:
+            return self.store.search_experiments(
+                view_type=ViewType.parse(view_type),
+                max_results=v.validate_max_results(max_results, maximum=SEARCH_MAX_RESULTS_THRESHOLD),
+                filter_string=filter_string,
+                order_by=_order_by(order_by),
+                page_token=page_token,
+            )
+        except SearchSyntaxError as exc:
+            raise v.name_search_field(exc, filter_string) from None
 
     # -- runs ------------------------------------------------------------------------------------------------
     def create_run(
@@ -216,19 +220,28 @@ class TrackingService:
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         ids = [v.validate_experiment_id(e, field="experiment_ids") for e in experiment_ids]
-        return self.store.search_runs(
-            ids,
-            filter_string=filter_string,
-            view_type=ViewType.parse(view_type),
-            max_results=v.validate_max_results(max_results, maximum=SEARCH_MAX_RESULTS_THRESHOLD),
-            order_by=_order_by(order_by),
-            page_token=page_token,
-        )
+        _check_filter(filter_string)
+        try:
+            return self.store.search_runs(
+                ids,
+                filter_string=filter_string,
+                view_type=ViewType.parse(view_type),
+                max_results=v.validate_max_results(max_results, maximum=SEARCH_MAX_RESULTS_THRESHOLD),
+                order_by=_order_by(order_by),
+                page_token=page_token,
+            )
+        except SearchSyntaxError as exc:
+            raise v.name_search_field(exc, filter_string) from None
 
 
 def stringify(value: object) -> str:
     """How params and tags of any type are stored: their ``str()``."""
     return value if isinstance(value, str) else str(value)
+
+
+def _check_filter(filter_string: object) -> None:
+    if filter_string is not None and not isinstance(filter_string, str):
+        raise invalid_value("filter_string", filter_string, "must be a string")
 
 
 def _order_by(order_by: Sequence[str] | None) -> list[str] | None:
@@ -238,7 +251,5 @@ def _order_by(order_by: Sequence[str] | None) -> list[str] | None:
         order_by = [order_by]
     for clause in order_by:
         if not isinstance(clause, str):
-            raise InvalidParameterValue(
-                f"Invalid value {clause!r} for parameter 'order_by': must be a string"
-            )
+            raise invalid_value("order_by", clause, "must be a string")
     return list(order_by)

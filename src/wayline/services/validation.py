@@ -9,19 +9,12 @@ import unicodedata
 from collections.abc import Sequence
 
 from wayline.entities import DatasetInput, ExperimentTag, Metric, Param, RunTag
-from wayline.errors import InvalidParameterValue
+from wayline.errors import InvalidParameterValue, SearchSyntaxError, invalid_value
 from wayline.services import limits
 
 _KEY_RE = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID_RE = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID_RE = re.compile(r"^[0-9]{1,19}$")
-
-
-def _bad(field: str, value: object, why: str) -> InvalidParameterValue:
-    shown = repr(value)
-    if len(shown) > 120:
-        shown = shown[:117] + "...'"
-    return InvalidParameterValue(f"Invalid value {shown} for parameter '{field}': {why}")
 
 
 def normalize_name(value: str) -> str:
@@ -32,52 +25,61 @@ def normalize_name(value: str) -> str:
 def validate_key(key: object, *, field: str) -> str:
     """Keys of params, metrics and tags: letters, digits, ``_ - . / : space``; no path tricks."""
     if not isinstance(key, str):
-        raise _bad(field, key, "must be a string")
+        raise invalid_value(field, key, "must be a string")
     if not key:
-        raise _bad(field, key, "must not be empty")
+        raise invalid_value(field, key, "must not be empty")
     key = normalize_name(key)
     if len(key) > limits.MAX_ENTITY_KEY_LENGTH:
-        raise _bad(field, key, f"longer than the limit of {limits.MAX_ENTITY_KEY_LENGTH} characters")
+        raise invalid_value(field, key, f"longer than the limit of {limits.MAX_ENTITY_KEY_LENGTH} characters")
     if not _KEY_RE.match(key):
-        raise _bad(
+        raise invalid_value(
             field,
             key,
             "names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), "
             "colons (:) and slashes (/)",
         )
     if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
-        raise _bad(field, key, "names must be normalized relative paths (no leading '/', '..', '//' or './')")
+        raise invalid_value(
+            field, key, "names must be normalized relative paths (no leading '/', '..', '//' or './')"
+        )
     return key
 
 
 def validate_string(value: object, *, field: str, max_length: int, allow_empty: bool = True) -> str:
     if not isinstance(value, str):
-        raise _bad(field, value, "must be a string")
+        raise invalid_value(field, value, "must be a string")
     if not allow_empty and not value.strip():
-        raise _bad(field, value, "must not be empty")
+        raise invalid_value(field, value, "must not be empty")
     if len(value) > max_length:
-        raise _bad(field, value, f"longer than the limit of {max_length} characters (got {len(value)})")
+        raise invalid_value(
+            field, value, f"longer than the limit of {max_length} characters (got {len(value)})"
+        )
     return value
 
 
 def validate_int64(value: object, *, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, value, "must be an integer")
+        raise invalid_value(field, value, "must be an integer")
     if not limits.INT64_MIN <= value <= limits.INT64_MAX:
-        raise _bad(field, value, "outside the 64-bit integer range")
+        raise invalid_value(field, value, "outside the 64-bit integer range")
     return value
 
 
 def validate_metric_value(value: object, *, field: str) -> float:
     """Real numbers only (numpy scalars included); NaN and infinities are allowed and kept."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _bad(field, value, "metric values must be numbers")
-    return float(value)
+        raise invalid_value(field, value, "metric values must be numbers")
+    try:
+        return float(value)
+    except OverflowError:
+        raise invalid_value(field, value, "the number is too large for a 64-bit float") from None
 
 
 def validate_run_id(run_id: object, *, field: str = "run_id") -> str:
     if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
-        raise _bad(field, run_id, "must be a run id (letters, digits, '_' and '-', at most 256 characters)")
+        raise invalid_value(
+            field, run_id, "must be a run id (letters, digits, '_' and '-', at most 256 characters)"
+        )
     return run_id
 
 
@@ -85,31 +87,33 @@ def validate_experiment_id(experiment_id: object, *, field: str = "experiment_id
     if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
         experiment_id = str(experiment_id)
     if not isinstance(experiment_id, str) or not _EXPERIMENT_ID_RE.match(experiment_id):
-        raise _bad(field, experiment_id, "must be an experiment id (a string of digits)")
+        raise invalid_value(field, experiment_id, "must be an experiment id (a string of digits)")
     return experiment_id
 
 
 def validate_experiment_name(name: object, *, field: str = "name") -> str:
     if not isinstance(name, str):
-        raise _bad(field, name, "must be a string")
+        raise invalid_value(field, name, "must be a string")
     name = normalize_name(name.strip())
     if not name:
-        raise _bad(field, name, "must not be empty")
+        raise invalid_value(field, name, "must not be empty")
     if len(name) > limits.MAX_EXPERIMENT_NAME_LENGTH:
-        raise _bad(field, name, f"longer than the limit of {limits.MAX_EXPERIMENT_NAME_LENGTH} characters")
+        raise invalid_value(
+            field, name, f"longer than the limit of {limits.MAX_EXPERIMENT_NAME_LENGTH} characters"
+        )
     if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise _bad(field, name, "must not contain control characters")
+        raise invalid_value(field, name, "must not contain control characters")
     return name
 
 
 def validate_run_name(name: object, *, field: str = "run_name") -> str:
     if not isinstance(name, str):
-        raise _bad(field, name, "must be a string")
+        raise invalid_value(field, name, "must be a string")
     name = normalize_name(name)
     if len(name) > limits.MAX_RUN_NAME_LENGTH:
-        raise _bad(field, name, f"longer than the limit of {limits.MAX_RUN_NAME_LENGTH} characters")
+        raise invalid_value(field, name, f"longer than the limit of {limits.MAX_RUN_NAME_LENGTH} characters")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise _bad(field, name, "must not contain control characters")
+        raise invalid_value(field, name, "must not contain control characters")
     return name
 
 
@@ -148,14 +152,18 @@ def validate_batch(
 ) -> tuple[list[Metric], list[Param], list[RunTag]]:
     """MLflow's batch limits, then every entity; one param key with two values in a batch is refused."""
     if len(metrics) > limits.MAX_METRICS_PER_BATCH:
-        raise _bad("metrics", f"{len(metrics)} metrics", f"at most {limits.MAX_METRICS_PER_BATCH} per batch")
+        raise invalid_value(
+            "metrics", f"{len(metrics)} metrics", f"at most {limits.MAX_METRICS_PER_BATCH} per batch"
+        )
     if len(params) > limits.MAX_PARAMS_PER_BATCH:
-        raise _bad("params", f"{len(params)} params", f"at most {limits.MAX_PARAMS_PER_BATCH} per batch")
+        raise invalid_value(
+            "params", f"{len(params)} params", f"at most {limits.MAX_PARAMS_PER_BATCH} per batch"
+        )
     if len(tags) > limits.MAX_TAGS_PER_BATCH:
-        raise _bad("tags", f"{len(tags)} tags", f"at most {limits.MAX_TAGS_PER_BATCH} per batch")
+        raise invalid_value("tags", f"{len(tags)} tags", f"at most {limits.MAX_TAGS_PER_BATCH} per batch")
     total = len(metrics) + len(params) + len(tags)
     if total > limits.MAX_ENTITIES_PER_BATCH:
-        raise _bad(
+        raise invalid_value(
             "batch", f"{total} entities", f"at most {limits.MAX_ENTITIES_PER_BATCH} metrics, params and tags"
         )
     checked_params: dict[str, Param] = {}
@@ -177,7 +185,7 @@ def validate_batch(
 
 def validate_dataset_inputs(datasets: Sequence[DatasetInput]) -> None:
     if len(datasets) > limits.MAX_DATASETS_PER_CALL:
-        raise _bad(
+        raise invalid_value(
             "datasets", f"{len(datasets)} datasets", f"at most {limits.MAX_DATASETS_PER_CALL} per call"
         )
     for item in datasets:
@@ -208,7 +216,17 @@ def validate_dataset_inputs(datasets: Sequence[DatasetInput]) -> None:
 
 def validate_max_results(value: object, *, maximum: int, field: str = "max_results") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, value, "must be an integer")
+        raise invalid_value(field, value, "must be an integer")
     if value <= 0 or value > maximum:
-        raise _bad(field, value, f"must be between 1 and {maximum}")
+        raise invalid_value(field, value, f"must be between 1 and {maximum}")
     return value
+
+
+def name_search_field(exc: SearchSyntaxError, filter_string: str | None) -> SearchSyntaxError:
+    """The search language's error, saying which argument it is about (``filter_string`` or ``order_by``)."""
+    if "parameter '" in exc.message:
+        return exc
+    field = "filter_string" if filter_string and exc.text == filter_string else "order_by"
+    named = SearchSyntaxError(f"Invalid value for parameter '{field}': {exc.message}")
+    named.text, named.position = exc.text, exc.position
+    return named
