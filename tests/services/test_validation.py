@@ -119,3 +119,19 @@ def test_experiment_names() -> None:
 def test_max_results(value: object) -> None:
     with pytest.raises(InvalidParameterValue, match="'max_results'"):
         v.validate_max_results(value, maximum=50000)
+
+
+def test_batch_fast_path_keeps_the_rules() -> None:
+    """Points already in final form pass through; others are converted or refused as one at a time."""
+    fast = Metric("loss", 0.5, 1, 2)
+    out = v.validate_metrics([fast, Metric("loss", 3, 1, 2), Metric("cafe\u0301", 1.0, 1, 2)])
+    assert out[0] is fast
+    assert out[1] == Metric("loss", 3.0, 1, 2)
+    assert isinstance(out[1].value, float)
+    assert out[2].key == "caf\u00e9"
+    with pytest.raises(InvalidParameterValue, match=r"'metrics\.key'"):
+        v.validate_metrics([fast, Metric("../up", 1.0, 1, 2)])
+    with pytest.raises(InvalidParameterValue, match=r"metrics\[loss\]\.step"):
+        v.validate_metrics([fast, Metric("loss", 1.0, 1, 2**63)])
+    with pytest.raises(InvalidParameterValue, match=r"metrics\[loss\]\.value"):
+        v.validate_metrics([Metric("loss", True, 1, 2)])
