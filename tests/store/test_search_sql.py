@@ -83,7 +83,47 @@ def test_sqlite_plan_uses_indexes(tmp_path: object, artifact_root: str) -> None:
         sql, parameters = next(s for s in statements if "LIMIT" in s[0])
         with store.engine.connect() as conn:
             plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
-        assert not [step for step in plan if step.startswith("SCAN") and "runs" not in step], plan
-        assert any("ix_params_key_value" in step or "ix_latest_metrics_key_value" in step for step in plan), (
-            plan
+        assert not [s for s in plan if s.startswith("SCAN") and "runs" not in s and "order_0" not in s], plan
+        indexes = ("ix_params_key_value", "ix_latest_metrics_key_nan_value")
+        assert any(name in step for step in plan for name in indexes), plan
+
+
+@pytest.mark.parametrize("analyze", [False, True])
+def test_sqlite_order_by_one_key_starts_from_its_index(
+    tmp_path: object, artifact_root: str, analyze: bool
+) -> None:
+    """The bounded head of the order key's index drives the join, with or without planner statistics."""
+    with SqlTrackingStore(f"sqlite:///{tmp_path}/order.db", artifact_root) as store:
+        experiment_id = store.create_experiment("order")
+        for i in range(40):
+            run_id = store.create_run(experiment_id, user_id="u", start_time=i).info.run_id
+            store.log_batch(
+                run_id,
+                metrics=[Metric(f"m{k}", (i * 7 % 40) / 40, 1, 0) for k in range(2)],
+                params=[Param("p1", "x" if i % 4 == 0 else "y")],
+            )
+        if analyze:
+            with store.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        statements: list[tuple[str, object]] = []
+
+        @sa.event.listens_for(store.engine, "before_cursor_execute")
+        def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+            statements.append((statement, parameters))
+
+        store.search_runs(
+            [experiment_id],
+            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
+            order_by=["metrics.m1 DESC"],
+            max_results=3,
         )
+        sql, parameters = next(s for s in statements if "CROSS JOIN" in s[0])
+        with store.engine.connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
+        loops = [
+            step
+            for step in plan
+            if step.startswith(("SCAN", "SEARCH")) and "latest_metrics USING" not in step
+        ]
+        assert loops[0] == "SCAN order_0", plan
+        assert "ix_latest_metrics_key_nan_value" in " ".join(plan), plan

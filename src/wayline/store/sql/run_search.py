@@ -8,11 +8,17 @@ page's metrics, params, tags and inputs are then loaded with a few IN queries.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import _de_clone
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause, Join
 
 from wayline.entities import Page, Run, ViewType
 from wayline.errors import InvalidParameterValue
@@ -68,7 +74,43 @@ def _sort_columns(order: Sequence[OrderBy]) -> tuple[list[keyset.SortColumn], Fr
     return columns, source
 
 
-def _filter(source: FromClause, expr: Expr | None, dialect: str) -> tuple[FromClause, list[Predicate]]:
+class _CrossJoin(Join):
+    """An inner join that SQLite performs in the written order (``CROSS JOIN ... ON``: the left side is the
+    outer loop); other databases get a plain JOIN."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin, "sqlite")
+def _compile_cross_join(element: _CrossJoin, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLCompiler.visit_join with another keyword; the linter's edges as it records them.
+    linter = kw.pop("from_linter", None)
+    kw.pop("asfrom", None)
+    if linter is not None:
+        left_from, right_from = element.left._from_objects, element.right._from_objects
+        linter.edges.update(itertools.product(_de_clone(left_from), _de_clone(right_from)))
+    left = element.left._compiler_dispatch(compiler, asfrom=True, from_linter=linter, **kw)
+    right = element.right._compiler_dispatch(compiler, asfrom=True, from_linter=linter, **kw)
+    assert element.onclause is not None  # _cross_join always gives one
+    on = element.onclause._compiler_dispatch(compiler, from_linter=linter, **kw)
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+def _cross_join(left: FromClause, right: FromClause, on: Predicate) -> FromClause:
+    return _CrossJoin(left, right, on)
+
+
+def _inner_join(left: FromClause, right: FromClause, on: Predicate) -> FromClause:
+    return left.join(right, on)
+
+
+def _filter(
+    source: FromClause,
+    expr: Expr | None,
+    dialect: str,
+    *,
+    join: Callable[[FromClause, FromClause, Predicate], FromClause] = _inner_join,
+) -> tuple[FromClause, list[Predicate]]:
     """Top-level AND terms that compare a metric, param or tag become inner joins on ``(run_id, key)`` (so the
     planner can start from the most selective ``(key, value)`` index); the others become WHERE conditions."""
     if expr is None:
@@ -82,7 +124,7 @@ def _filter(source: FromClause, expr: Expr | None, dialect: str) -> tuple[FromCl
                 alias.c.key == term.key.name,
                 key_condition(term, alias, dialect),
             )
-            source = source.join(alias, on)
+            source = join(source, alias, on)
         else:
             where.append(compile_run_filter(term, dialect))
     return source, where
@@ -111,24 +153,203 @@ def search(
         values = page_token.decode(page_token_text, _KIND, query_id, [c.types for c in columns])
     if not ids:
         return Page([], None)
-    source, where = _filter(source, expr, conn.dialect.name)
-    stmt = (
-        sa.select(t.runs, *keyset.labelled(columns))
-        .select_from(source)
-        .where(
-            t.runs.c.experiment_id.in_(ids),
-            t.runs.c.lifecycle_stage.in_([stage.value for stage in view_type.stages]),
-            *where,
+    scope = [
+        t.runs.c.experiment_id.in_(ids),
+        t.runs.c.lifecycle_stage.in_([stage.value for stage in view_type.stages]),
+    ]
+    if len(order) == 1 and order[0].key.kind in _KEY_TABLES:
+        rows, last = _search_by_key(
+            conn, order[0], expr=expr, scope=scope, values=values, token_text=page_token_text, limit=size + 1
         )
-    )
-    if values is not None:
-        stmt = stmt.where(keyset.after(columns, values))
-    rows = conn.execute(stmt.order_by(*keyset.order_by(columns)).limit(size + 1)).all()
+    else:
+        source, where = _filter(source, expr, conn.dialect.name)
+        stmt = sa.select(t.runs, *keyset.labelled(columns)).select_from(source).where(*scope, *where)
+        if values is not None:
+            stmt = stmt.where(keyset.after(columns, values))
+        rows = list(conn.execute(stmt.order_by(*keyset.order_by(columns)).limit(size + 1)).all())
+        last = [keyset.values_of(row, columns) for row in rows]
     token = None
     if len(rows) > size:
         rows = rows[:size]
-        token = page_token.encode(_KIND, query_id, keyset.values_of(rows[-1], columns))
+        token = page_token.encode(_KIND, query_id, last[size - 1])
     return Page(runs.load(conn, rows), token)
+
+
+# -- one metric, param or tag order key: segments walked in index order ------------------------------------
+#: The fast path first looks for the runs it still needs among this many times as many rows from the head of
+#: the key's index, in order; only when that prefix holds too few matches does it read the whole segment.
+_PROBE_FACTOR = 20
+_PROBE_MIN = 1000
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Part of the order in which every sort value but the key's value is constant: for a metric, the runs
+    with a number, the runs with NaN (all stored as 0, so ordered by ``run_id``), the runs lacking the key;
+    for a param or tag, the runs with the key and the runs lacking it. ``rank`` is the segment's leading token
+    values (``missing`` and, for a metric, ``nan_rank``, as ``_sort_columns`` defines them)."""
+
+    rank: tuple[int, ...]
+    present: bool
+    is_nan: bool = False
+
+
+def _segments(kind: str, ascending: bool) -> list[_Segment]:
+    if kind != "metric":
+        return [_Segment((0,), present=True), _Segment((1,), present=False)]
+    numbers = _Segment((0, 0), present=True)
+    nans = _Segment((0, 1), present=True, is_nan=True)
+    missing = _Segment((1, 0), present=False)
+    return [numbers, nans, missing] if ascending else [nans, numbers, missing]
+
+
+@dataclass(frozen=True)
+class _KeyOrder:
+    """One metric, param or tag order key, and what the page is restricted to."""
+
+    table: sa.Table
+    name: str
+    ascending: bool
+    expr: Expr | None
+    dialect: str
+    scope: Sequence[Predicate]
+
+
+def _search_by_key(
+    conn: sa.Connection,
+    item: OrderBy,
+    *,
+    expr: Expr | None,
+    scope: Sequence[Predicate],
+    values: list[Any] | None,
+    token_text: str | None,
+    limit: int,
+) -> tuple[list[sa.Row[Any]], list[list[page_token.TokenValue]]]:
+    """Ordered by one metric, param or tag: one query per segment of the order (see ``_Segment``), each
+    ordered by plain columns (``value``, ``run_id``) so that it can walk the ``(key, [is_nan,] value)`` index
+    and stop after ``limit`` rows, instead of sorting every match on CASE expressions; later segments are only
+    read while the page is not full. The page token has the general path's shape, so it names the segment."""
+    kind = item.key.kind
+    key = _KeyOrder(_KEY_TABLES[kind], item.key.name, item.ascending, expr, conn.dialect.name, scope)
+    rank_size = 2 if kind == "metric" else 1
+    start = tuple(values[:rank_size]) if values is not None else None
+    rows: list[sa.Row[Any]] = []
+    last: list[list[page_token.TokenValue]] = []
+    segments = _segments(kind, item.ascending)
+    ranks = [segment.rank for segment in segments]
+    if start is not None:
+        if start not in ranks:
+            raise page_token.invalid(token_text, "malformed sort values")
+        segments = segments[ranks.index(start) :]
+    placeholder: page_token.TokenValue = 0.0 if kind == "metric" else ""
+    for segment in segments:
+        resume = values if values is not None and start == segment.rank else None
+        found = _read_segment(conn, key, segment, resume, limit - len(rows))
+        for row, value in found:
+            rows.append(row)
+            sort_value = placeholder if value is None else value
+            if kind == "metric":
+                sort_value = float(sort_value)  # type: ignore[arg-type]
+            last.append([*segment.rank, sort_value, row.run_id])
+        if len(rows) >= limit:
+            break
+    return rows, last
+
+
+def _read_segment(
+    conn: sa.Connection, key: _KeyOrder, segment: _Segment, resume: list[Any] | None, limit: int
+) -> list[tuple[sa.Row[Any], Any]]:
+    """Up to ``limit`` runs of ``segment`` in order, each with its value of the key.
+
+    A present key is read from a bounded head of its index first: the first ``probe`` entries in order (a
+    subquery with LIMIT), joined to the runs and the filter, and on SQLite the join order is forced (``CROSS
+    JOIN``) so that the head drives whatever the statistics. Only if the head held too few matches and the
+    segment goes on is the whole segment read, with the planner's choice of plan (a selective filter)."""
+    if not segment.present:
+        return [(row, None) for row in conn.execute(_lacking_query(key, resume).limit(limit))]
+    walk = _key_rows(key, segment, resume)
+    probe = max(limit * _PROBE_FACTOR, _PROBE_MIN)
+    bounded = walk.order_by(*_index_order(key)).limit(probe)
+    found = [
+        (row, row._mapping["_value"])
+        for row in conn.execute(_present_query(key, bounded, forced=True).limit(limit))
+    ]
+    if len(found) >= limit:
+        return found
+    head = conn.execute(sa.select(sa.func.count()).select_from(bounded.subquery())).scalar_one()
+    if head < probe:  # the head was the whole segment
+        return found
+    # Few matches per index entry: let the filter drive. SQLite has no statistics (nothing runs ANALYZE) and
+    # would walk the order key's index anyway; comparing ``key || ''`` keeps it from starting there.
+    whole = _present_query(key, _key_rows(key, segment, resume, walk=False)).limit(limit)
+    return [(row, row._mapping["_value"]) for row in conn.execute(whole)]
+
+
+def _value_order(columns: Any, ascending: bool) -> list[ColumnElement[Any]]:
+    value = columns.value
+    return [value.asc() if ascending else value.desc(), columns.run_id.asc()]
+
+
+def _prefixed(key: _KeyOrder) -> bool:
+    """Whether the key's index holds a prefix of the value (params and tags on PostgreSQL)."""
+    return key.dialect == "postgresql" and key.table is not t.latest_metrics
+
+
+def _index_order(key: _KeyOrder) -> list[ColumnElement[Any]]:
+    """The segment's order on the key's table, as its index can deliver it: on PostgreSQL, params and tags
+    are ordered by the indexed prefix first (the same order, since text compares byte-wise), so the index
+    is walked and only rows with equal prefixes are sorted (an incremental sort)."""
+    order = _value_order(key.table.c, key.ascending)
+    if _prefixed(key):
+        prefix = t.value_prefix(key.table.c.value)
+        order.insert(0, prefix.asc() if key.ascending else prefix.desc())
+    return order
+
+
+def _key_rows(
+    key: _KeyOrder, segment: _Segment, resume: list[Any] | None, *, walk: bool = True
+) -> sa.Select[Any]:
+    """``(run_id, value)`` of the segment's rows of the key's table, after ``resume`` if given. With ``walk``
+    false, SQLite cannot start from the key's ``(key, ...)`` index (it looks them up by ``(run_id, key)``)."""
+    table = key.table
+    value = table.c.value
+    name_of: ColumnElement[str] = table.c.key
+    if not walk and key.dialect == "sqlite":
+        name_of = table.c.key.concat("")
+    stmt = sa.select(table.c.run_id, value).where(name_of == key.name)
+    if table is t.latest_metrics:
+        stmt = stmt.where(table.c.is_nan == sa.literal(segment.is_nan, sa.Boolean))
+    if resume is not None:
+        last_value, last_id = resume[-2], resume[-1]
+        beyond = value > last_value if key.ascending else value < last_value
+        reached = value >= last_value if key.ascending else value <= last_value
+        stmt = stmt.where(reached, sa.or_(beyond, table.c.run_id > last_id))
+        if _prefixed(key):  # implied by ``reached``; bounds the walk of the prefix index
+            prefix, last_prefix = t.value_prefix(value), t.value_prefix(sa.literal(last_value, value.type))
+            stmt = stmt.where(prefix >= last_prefix if key.ascending else prefix <= last_prefix)
+    return stmt
+
+
+def _present_query(key: _KeyOrder, rows: sa.Select[Any], *, forced: bool = False) -> sa.Select[Any]:
+    """The runs whose key row is in ``rows`` and that pass the filter, in the key's order. ``forced``: on
+    SQLite, join in the written order, ``rows`` first (``CROSS JOIN``)."""
+    order_0 = rows.subquery("order_0")
+    join = _cross_join if forced and key.dialect == "sqlite" else _inner_join
+    on = order_0.c.run_id == t.runs.c.run_id
+    source, where = _filter(join(order_0, t.runs, on), key.expr, key.dialect, join=join)
+    stmt = sa.select(t.runs, order_0.c.value.label("_value")).select_from(source)
+    return stmt.where(*key.scope, *where).order_by(*_value_order(order_0.c, key.ascending))
+
+
+def _lacking_query(key: _KeyOrder, resume: list[Any] | None) -> sa.Select[Any]:
+    """The runs that lack the key and pass the filter, by ``run_id``."""
+    run_id = t.runs.c.run_id
+    source, where = _filter(t.runs, key.expr, key.dialect)
+    lacking = ~sa.exists().where(key.table.c.run_id == run_id, key.table.c.key == key.name)
+    stmt = sa.select(t.runs, sa.null().label("_value")).select_from(source).where(*key.scope, *where, lacking)
+    if resume is not None:
+        stmt = stmt.where(run_id > resume[-1])
+    return stmt.order_by(run_id)
 
 
 __all__ = ["search"]

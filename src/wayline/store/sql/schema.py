@@ -5,8 +5,9 @@ Two hot paths shape it (see ``docs/storage.md``):
 * appending metric points: ``metrics`` is a plain history table with no uniqueness and no surrogate key,
   indexed by ``(run_id, key, step, timestamp)`` (the read order of a metric's history), and ``latest_metrics``
   keeps one row per ``(run_id, key)``, maintained on ingest;
-* searching runs by latest metric, param and tag values: ``(key, value)`` indexes on ``latest_metrics``,
-  ``params`` and ``tags``, and ``(experiment_id, lifecycle_stage, start_time)`` on ``runs``.
+* searching runs by latest metric, param and tag values: ``(key, is_nan, value)`` on ``latest_metrics`` and
+  ``(key, value)`` on ``params`` and ``tags`` (filters, and ordering by one key by walking them in order),
+  and ``(experiment_id, lifecycle_stage, start_time)`` on ``runs``.
 
 Text that is compared or sorted uses byte order on both backends (SQLite's BINARY, PostgreSQL's "C"
 collation), so ``=``, ``<``, ``LIKE`` and ORDER BY agree between SQLite and PostgreSQL. NaN is stored as
@@ -18,9 +19,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-#: On PostgreSQL, the ``(key, value)`` indexes of params and tags only cover values up to this many characters
-#: (a btree entry must fit in a third of a page); search adds the matching predicate for short literals.
-PG_INDEXED_VALUE_LENGTH = 400
+#: On PostgreSQL, the ``(key, value)`` indexes of params, tags and input tags index the first this many
+#: characters of the value, ``substr(value, 1, PG_INDEXED_PREFIX)`` (a btree entry must fit in a third of a
+#: page, and values may be 8000 characters long); search compares that prefix too (see ``search_sql``) and
+#: orders by it first. PostgreSQL keeps statistics for index expressions, and the migration adds extended
+#: statistics ``st_<table>_key_prefix`` (MCV on key and prefix, which metadata cannot express) so that
+#: ``key = k AND prefix = v`` is estimated from the pair's frequency rather than the product of both.
+PG_INDEXED_PREFIX = 200
 
 metadata = sa.MetaData()
 
@@ -32,8 +37,20 @@ def bytewise_text(length: int | None = None) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")
 
 
-def _short_value() -> sa.TextClause:
-    return sa.text(f"length(value) <= {PG_INDEXED_VALUE_LENGTH}")
+def value_prefix(value: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The indexed prefix of a params/tags/input_tags value on PostgreSQL."""
+    return sa.func.substr(value, 1, PG_INDEXED_PREFIX, type_=value.type)
+
+
+def _key_value_indexes(table: str, *, run_id: bool = True) -> list[sa.Index]:
+    """``(key, value[, run_id])`` on SQLite; ``(key, substr(value, 1, PG_INDEXED_PREFIX)[, run_id])`` on
+    PostgreSQL, where whole values would not fit in a btree entry."""
+    tail = ["run_id"] if run_id else []
+    prefix = sa.text(f"substr(value, 1, {PG_INDEXED_PREFIX})")
+    return [
+        sa.Index(f"ix_{table}_key_value", "key", "value", *tail).ddl_if(dialect="sqlite"),
+        sa.Index(f"ix_{table}_key_prefix", "key", prefix, *tail).ddl_if(dialect="postgresql"),
+    ]
 
 
 experiments = sa.Table(
@@ -95,7 +112,7 @@ params = sa.Table(
     sa.Column("run_id", bytewise_text(32), _run_fk("params"), primary_key=True),
     sa.Column("key", bytewise_text(250), primary_key=True),
     sa.Column("value", bytewise_text(), nullable=False),
-    sa.Index("ix_params_key_value", "key", "value", "run_id", postgresql_where=_short_value()),
+    *_key_value_indexes("params"),
 )
 
 tags = sa.Table(
@@ -104,7 +121,7 @@ tags = sa.Table(
     sa.Column("run_id", bytewise_text(32), _run_fk("tags"), primary_key=True),
     sa.Column("key", bytewise_text(250), primary_key=True),
     sa.Column("value", bytewise_text(), nullable=False),
-    sa.Index("ix_tags_key_value", "key", "value", "run_id", postgresql_where=_short_value()),
+    *_key_value_indexes("tags"),
 )
 
 #: Every logged point. No primary key: identical points may be logged twice (MLflow keeps both); the run's
@@ -131,7 +148,7 @@ latest_metrics = sa.Table(
     sa.Column("is_nan", sa.Boolean, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("timestamp", sa.BigInteger, nullable=False),
-    sa.Index("ix_latest_metrics_key_value", "key", "value", "run_id"),
+    sa.Index("ix_latest_metrics_key_nan_value", "key", "is_nan", "value", "run_id"),
 )
 
 datasets = sa.Table(
@@ -179,11 +196,11 @@ input_tags = sa.Table(
         ondelete="CASCADE",
         name="fk_input_tags_input",
     ),
-    sa.Index("ix_input_tags_key_value", "key", "value", postgresql_where=_short_value()),
+    *_key_value_indexes("input_tags", run_id=False),
 )
 
 __all__ = [
-    "PG_INDEXED_VALUE_LENGTH",
+    "PG_INDEXED_PREFIX",
     "bytewise_text",
     "datasets",
     "experiment_tags",
@@ -196,4 +213,5 @@ __all__ = [
     "params",
     "runs",
     "tags",
+    "value_prefix",
 ]

@@ -182,21 +182,21 @@ def _experiment_id_predicate(column: ColumnElement[Any], cmp: Comparison, dialec
 
 
 # -- keys of runs ------------------------------------------------------------------------------------------
-def _short_literals(cmp: Comparison) -> bool:
-    values = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
-    return cmp.op in ("=", "IN") and all(
-        isinstance(v, str) and len(v) <= t.PG_INDEXED_VALUE_LENGTH for v in values
-    )
-
-
 def _key_value_predicate(table: FromClause, cmp: Comparison, dialect: str) -> Predicate:
-    """The condition on the value of a params/tags/input_tags row. Their ``(key, value)`` indexes are partial
-    on PostgreSQL, so short ``=``/``IN`` literals also state the index predicate there (to use the index)."""
+    """The condition on the value of a params/tags/input_tags row. On PostgreSQL their ``(key, value)``
+    indexes hold the value's first ``PG_INDEXED_PREFIX`` characters (see ``schema``), so ``=``/``IN`` compare
+    that prefix, which is exact for shorter literals; a longer literal also compares the whole value."""
     predicate = _string_predicate(table.c.value, cmp, dialect)
-    if dialect == "postgresql" and _short_literals(cmp):
-        limit: ColumnElement[int] = sa.literal_column(str(t.PG_INDEXED_VALUE_LENGTH))
-        predicate = sa.and_(predicate, sa.func.length(table.c.value) <= limit)
-    return predicate
+    if dialect != "postgresql" or cmp.op not in ("=", "IN"):
+        return predicate
+    literals = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
+    texts = [v for v in literals if isinstance(v, str)]
+    prefix = t.value_prefix(table.c.value)
+    short = [v[: t.PG_INDEXED_PREFIX] for v in texts]
+    on_prefix = prefix == short[0] if cmp.op == "=" else prefix.in_(short)
+    if all(len(v) < t.PG_INDEXED_PREFIX for v in texts):
+        return on_prefix
+    return sa.and_(on_prefix, predicate)
 
 
 def _presence(owner: sa.Column[Any], table: sa.Table, id_column: str, key: str, present: bool) -> Predicate:
