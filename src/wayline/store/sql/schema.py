@@ -106,23 +106,20 @@ def _run_fk(table: str) -> sa.ForeignKey:
     return sa.ForeignKey("runs.run_id", ondelete="CASCADE", name=f"fk_{table}_run")
 
 
-params = sa.Table(
-    "params",
-    metadata,
-    sa.Column("run_id", bytewise_text(32), _run_fk("params"), primary_key=True),
-    sa.Column("key", bytewise_text(250), primary_key=True),
-    sa.Column("value", bytewise_text(), nullable=False),
-    *_key_value_indexes("params"),
-)
+def _run_key_value_table(name: str) -> sa.Table:
+    """A run's params or tags: one value per ``(run_id, key)``, searchable by ``(key, value)``."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("run_id", bytewise_text(32), _run_fk(name), primary_key=True),
+        sa.Column("key", bytewise_text(250), primary_key=True),
+        sa.Column("value", bytewise_text(), nullable=False),
+        *_key_value_indexes(name),
+    )
 
-tags = sa.Table(
-    "tags",
-    metadata,
-    sa.Column("run_id", bytewise_text(32), _run_fk("tags"), primary_key=True),
-    sa.Column("key", bytewise_text(250), primary_key=True),
-    sa.Column("value", bytewise_text(), nullable=False),
-    *_key_value_indexes("tags"),
-)
+
+params = _run_key_value_table("params")
+tags = _run_key_value_table("tags")
 
 #: Every logged point. No primary key: identical points may be logged twice (MLflow keeps both); the run's
 #: existence is checked by log_batch in the same transaction, so there is no per-row foreign key check either.
