@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from servers import S3Server, ServerProcess
+
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -68,3 +70,62 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """One throwaway database for this test session (each xdist worker has its own)."""
     return postgres_server.create_database()
+
+
+# -- servers ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's threaded S3 server on a free loopback port, with the bucket ``wayline-test``."""
+    from moto.server import ThreadedMotoServer
+
+    from servers import S3_ENV
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    env = {**S3_ENV, "MLFLOW_S3_ENDPOINT_URL": endpoint, "WAYLINE_S3_ENDPOINT_URL": endpoint}
+    server = S3Server(endpoint, "wayline-test", env)
+    server.client().create_bucket(Bucket=server.bucket)
+    yield server
+    moto.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """``wayline server`` on its embedded defaults (SQLite and a local artifact folder), two workers."""
+    from servers import start_server
+
+    server = start_server(tmp_path_factory.mktemp("server-sqlite"), workers=2)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_s3_server(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer, s3_server: S3Server
+) -> Iterator[ServerProcess]:
+    """``wayline server`` on PostgreSQL metadata and S3 artifacts (moto), two workers."""
+    from servers import start_server
+
+    server = start_server(
+        tmp_path_factory.mktemp("server-pg"),
+        args=(
+            "--backend-store-uri",
+            postgres_server.create_database(),
+            "--artifacts-destination",
+            f"s3://{s3_server.bucket}/artifacts",
+        ),
+        env=s3_server.env,
+        workers=2,
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres-s3"])
+def live_server(request: pytest.FixtureRequest) -> ServerProcess:
+    """Each real server in turn: the embedded defaults, then PostgreSQL with S3."""
+    name = "sqlite_server" if request.param == "sqlite" else "postgres_s3_server"
+    server: ServerProcess = request.getfixturevalue(name)
+    return server

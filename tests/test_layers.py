@@ -28,6 +28,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "wayline.artifacts",
         "wayline.server",
     ),
+    "wire": (
+        "wayline.store",
+        "wayline.services",
+        "wayline.client",
+        "wayline.cli",
+        "wayline.artifacts",
+        "wayline.search",
+        "wayline.server",
+    ),
     "store": ("wayline.services", "wayline.client", "wayline.cli", "wayline.server"),
     "artifacts": ("wayline.store", "wayline.services", "wayline.client", "wayline.cli", "wayline.server"),
     "services": ("wayline.client", "wayline.cli", "wayline.server"),
@@ -35,7 +44,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 }
 
 #: Third-party modules a pure layer must not touch.
-PURE_LAYERS = {"entities": ("sqlalchemy", "alembic", "psycopg", "pydantic", "httpx", "requests", "click")}
+PURE_LAYERS = {
+    "entities": ("sqlalchemy", "alembic", "psycopg", "pydantic", "httpx", "requests", "click"),
+    "wire": ("sqlalchemy", "alembic", "psycopg", "pydantic", "httpx", "requests", "click", "fastapi"),
+}
 
 
 def _imports(path: Path) -> list[str]:

@@ -32,10 +32,6 @@ def test_relative_plain_paths_are_made_absolute(tmp_path: Path, monkeypatch: pyt
 @pytest.mark.parametrize(
     ("uri", "scheme"),
     [
-        ("s3://bucket/prefix", "s3"),
-        ("http://example.com/artifacts", "http"),
-        ("https://example.com/artifacts", "https"),
-        ("mlflow-artifacts:/0/abc", "mlflow-artifacts"),
         ("runs:/abc/model", "runs"),
         ("models:/m/1", "models"),
         ("ftp://host/x", "ftp"),

@@ -38,8 +38,13 @@ class ArtifactRepository(Protocol):
         """Copy a file or directory to ``dst_path`` (a new private temporary directory when None)."""
         ...
 
+    def write_stream(self, artifact_file: str, stream: BinaryIO) -> int:
+        """Write the file ``artifact_file`` from ``stream`` (read until EOF in bounded chunks, never whole);
+        return the number of bytes written. The file appears only once complete."""
+        ...
+
     def open(self, artifact_file: str) -> BinaryIO:
-        """Open a file for streaming reads."""
+        """Open a file for streaming reads (ResourceNotFound when missing)."""
         ...
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:

@@ -13,14 +13,31 @@ from wayline.errors import InvalidParameterValue, invalid_value
 _LOCAL_SCHEMES = frozenset({"", "file"})
 
 
-def get_artifact_repository(uri: str) -> ArtifactRepository:
-    """The repository for ``uri``: a plain path or a ``file:`` URI gives a :class:`LocalArtifactRepository`.
+def get_artifact_repository(uri: str, *, tracking_uri: str | None = None) -> ArtifactRepository:
+    """The repository for ``uri``.
 
-    Other schemes (S3, HTTP) are refused until their repositories exist.
+    ==================================  ===========================================================
+    artifact URI                        repository
+    ==================================  ===========================================================
+    a plain path, ``file:``             :class:`LocalArtifactRepository`
+    ``s3://bucket/prefix``              ``S3ArtifactRepository`` (boto3; endpoint from
+                                        ``WAYLINE_S3_ENDPOINT_URL`` or ``MLFLOW_S3_ENDPOINT_URL``)
+    ``mlflow-artifacts:/path``          ``HttpArtifactRepository`` through the tracking server named by
+                                        ``tracking_uri`` (which must be ``http(s)://``)
+    ``http(s)://host/path``             ``HttpArtifactRepository`` on that URL
+    ==================================  ===========================================================
     """
     scheme = uri_scheme(uri, field="artifact_uri")
     if scheme in _LOCAL_SCHEMES:
         return LocalArtifactRepository(uri)
+    if scheme == "s3":
+        from wayline.artifacts.s3 import S3ArtifactRepository
+
+        return S3ArtifactRepository(uri)
+    if scheme in ("mlflow-artifacts", "http", "https"):
+        from wayline.artifacts.http import HttpArtifactRepository
+
+        return HttpArtifactRepository(uri, tracking_uri=tracking_uri)
     raise InvalidParameterValue(f"unsupported artifact URI scheme '{scheme}' for parameter 'artifact_uri'")
 
 

@@ -19,6 +19,7 @@ from wayline import __version__
 from wayline.cli.db import db_group
 from wayline.cli.experiments import experiments_group
 from wayline.cli.runs import runs_group
+from wayline.cli.server import server_command
 from wayline.cli.session import Session
 from wayline.errors import WaylineError
 from wayline.store.resolve import tracking_uri_from_env
@@ -100,6 +101,7 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 cli.add_command(experiments_group)
 cli.add_command(runs_group)
 cli.add_command(db_group)
+cli.add_command(server_command)
 
 
 def main() -> None:

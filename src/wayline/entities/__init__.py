@@ -6,7 +6,15 @@ from wayline.entities.file_info import FileInfo
 from wayline.entities.lifecycle import LifecycleStage, RunStatus, ViewType
 from wayline.entities.metric import Metric, Param, RunTag
 from wayline.entities.page import Page
-from wayline.entities.run import Run, RunData, RunInfo, RunInputs
+from wayline.entities.run import (
+    LoggedModelInput,
+    LoggedModelOutput,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+)
 
 __all__ = [
     "Dataset",
@@ -16,6 +24,8 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModelInput",
+    "LoggedModelOutput",
     "Metric",
     "Page",
     "Param",
@@ -23,6 +33,7 @@ __all__ = [
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "ViewType",

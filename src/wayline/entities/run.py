@@ -36,8 +36,29 @@ class RunData:
 
 
 @dataclass(frozen=True)
+class LoggedModelInput:
+    """A logged model (MLflow 3) that a run used as an input."""
+
+    model_id: str
+
+
+@dataclass(frozen=True)
+class LoggedModelOutput:
+    """A logged model (MLflow 3) that a run produced, at a training step."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True)
 class RunInputs:
     dataset_inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[LoggedModelInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    model_outputs: tuple[LoggedModelOutput, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,3 +66,4 @@ class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)

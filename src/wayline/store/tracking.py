@@ -131,6 +131,22 @@ class TrackingStore(Protocol):
         """Every point of one metric, ordered by (step, timestamp), paged by keyset tokens."""
         ...
 
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        *,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[tuple[str, Metric]]:
+        """For each run, at most ``max_results`` points of one metric with steps in ``[start_step, end_step]``
+        (both optional), sampled evenly over the distinct steps and always keeping the first and last one;
+        ``(run_id, metric)`` pairs ordered by run (in ``run_ids`` order), then step, then timestamp. A missing
+        run is ResourceNotFound. This is what charts of long series ask for (MLflow's
+        ``get-history-bulk-interval``)."""
+        ...
+
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
 
     def search_runs(

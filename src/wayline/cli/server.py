@@ -1,0 +1,84 @@
+"""``wayline server``: the MLflow-compatible tracking server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+
+from wayline.server.settings import ServerSettings
+
+
+@click.command("server")
+@click.option(
+    "--backend-store-uri",
+    metavar="URI",
+    help="Metadata store: a folder (default ./wayline-data), sqlite:///file.db or postgresql://... "
+    "[env: WAYLINE_BACKEND_STORE_URI]",
+)
+@click.option(
+    "--artifacts-destination",
+    metavar="URI",
+    help="Where proxied artifacts are stored: a folder or s3://bucket/prefix "
+    "(default: 'artifacts' beside the embedded database) [env: WAYLINE_ARTIFACTS_DESTINATION]",
+)
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts",
+    default=None,
+    help="Proxy artifacts through the server (default), or give clients the store's own URIs "
+    "[env: WAYLINE_SERVE_ARTIFACTS]",
+)
+@click.option(
+    "--default-artifact-root",
+    metavar="URI",
+    help="With --no-serve-artifacts: the artifact root of new experiments "
+    "[env: WAYLINE_DEFAULT_ARTIFACT_ROOT]",
+)
+@click.option(
+    "--host", "-h", metavar="HOST", help="Interface to listen on (default 127.0.0.1) [env: WAYLINE_HOST]"
+)
+@click.option(
+    "--port",
+    "-p",
+    type=int,
+    metavar="PORT",
+    help="Port (default 5000; 0 picks a free one) [env: WAYLINE_PORT]",
+)
+@click.option(
+    "--workers", "-w", type=int, metavar="N", help="Worker processes (default 1) [env: WAYLINE_WORKERS]"
+)
+def server_command(  # noqa: PLR0917 (one parameter per option)
+    backend_store_uri: str | None,
+    artifacts_destination: str | None,
+    serve_artifacts: bool | None,
+    default_artifact_root: str | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+) -> None:
+    """Serve the MLflow REST API: Wayline's client and unchanged MLflow clients both work against it."""
+    from wayline.server.serve import serve
+
+    settings = ServerSettings.from_env().with_overrides(
+        backend_store_uri=backend_store_uri,
+        artifacts_destination=artifacts_destination,
+        serve_artifacts=serve_artifacts,
+        default_artifact_root=default_artifact_root,
+        host=host,
+        port=port,
+        workers=workers,
+    )
+    serve(settings, announce=_announce(settings))
+
+
+def _announce(settings: ServerSettings) -> Callable[[str], None]:
+    def announce(url: str) -> None:
+        where = settings.resolved_artifacts_destination if settings.serve_artifacts else "not proxied"
+        click.echo(f"Wayline server listening on {url}")
+        click.echo(f"  metadata:  {settings.backend_store_uri}")
+        click.echo(f"  artifacts: {where}")
+        click.echo(f"  workers:   {settings.workers}   API docs: {url}/docs")
+        sys.stdout.flush()
+
+    return announce

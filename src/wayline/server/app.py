@@ -1,0 +1,151 @@
+"""The FastAPI application: ``create_app(settings)`` wires settings, services and routes.
+
+Nothing is built at import time: each worker process calls the factory once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from wayline import __version__
+from wayline.artifacts.resolve import get_artifact_repository
+from wayline.errors import ErrorCode, InvalidParameterValue, WaylineError, invalid_value
+from wayline.server.context import PROXY_SCHEME, ServerContext
+from wayline.server.endpoint import REF_TEMPLATE, Api, error_response
+from wayline.server.settings import ServerSettings
+from wayline.services.tracking import TrackingService
+from wayline.store.resolve import locate
+
+logger = logging.getLogger("wayline.server")
+
+
+def build_context(settings: ServerSettings) -> ServerContext:
+    """Open the store and the proxied artifact store that ``settings`` name."""
+    location = locate(settings.backend_store_uri)
+    if location.kind != "sql":
+        raise invalid_value(
+            "backend_store_uri",
+            settings.backend_store_uri,
+            "must be a folder, sqlite:/// or postgresql:// URI",
+        )
+    if settings.serve_artifacts:
+        root = f"{PROXY_SCHEME}:/"
+    else:
+        root = settings.default_artifact_root or location.default_artifact_root
+    from wayline.store.sql import SqlTrackingStore
+
+    store = SqlTrackingStore(location.db_url, root)
+    artifacts = None
+    if settings.serve_artifacts:
+        artifacts = get_artifact_repository(settings.resolved_artifacts_destination)
+    return ServerContext(settings=settings, tracking=TrackingService(store), artifacts=artifacts)
+
+
+def create_app(settings: ServerSettings | None = None, *, context: ServerContext | None = None) -> FastAPI:
+    """The ASGI app for ``settings`` (from the environment when None)."""
+    settings = settings or ServerSettings.from_env()
+    ctx = context or build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="Wayline tracking server",
+        version=__version__,
+        description=(
+            "The MLflow REST API (tracking, proxied artifacts, logged models) served by Wayline. "
+            'Every error is a JSON envelope `{"error_code": ..., "message": ...}`.'
+        ),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.context = ctx
+    apis = all_apis()
+    for api in apis:
+        app.include_router(api.router)
+    _install_error_handlers(app)
+    _install_openapi(app, apis)
+    return app
+
+
+def all_apis() -> list[Api]:
+    from wayline.server.routes import APIS
+
+    return list(APIS)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(WaylineError)
+    async def wayline_error(_: Request, exc: WaylineError) -> Response:
+        if exc.http_status >= 500:
+            logger.error("request failed: %s", exc.message, exc_info=exc)
+        return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            error = WaylineError(
+                f"No route for {request.method} {request.url.path}", error_code=ErrorCode.ENDPOINT_NOT_FOUND
+            )
+        elif exc.status_code == 405:
+            error = WaylineError(
+                f"Method {request.method} is not allowed on {request.url.path}",
+                error_code=ErrorCode.BAD_REQUEST,
+            )
+        else:
+            error = WaylineError(str(exc.detail), error_code=ErrorCode.BAD_REQUEST)
+        response = error_response(error)
+        if exc.status_code in (404, 405):
+            response.status_code = exc.status_code
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "header")]
+        field = ".".join(loc) or "request"
+        if first.get("type") == "missing":
+            return error_response(InvalidParameterValue(f"Missing value for required parameter '{field}'."))
+        return error_response(invalid_value(field, first.get("input"), str(first.get("msg", "is not valid"))))
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception) -> Response:
+        logger.error("unhandled error", exc_info=exc)
+        return error_response(WaylineError("internal error", error_code=ErrorCode.INTERNAL_ERROR))
+
+
+def _install_openapi(app: FastAPI, apis: Sequence[Api]) -> None:
+    """FastAPI's document plus the request and response models our routes decode by hand."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        models: list[type[BaseModel]] = []
+        for api in apis:
+            models.extend(m for m in api.models if m not in models)
+        if models:
+            _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF_TEMPLATE)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

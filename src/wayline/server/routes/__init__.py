@@ -1,0 +1,24 @@
+"""One module per resource; each exposes ``api``, an :class:`~wayline.server.endpoint.Api`."""
+
+from wayline.server.endpoint import Api
+from wayline.server.routes import (
+    artifacts,
+    experiments,
+    logged_models,
+    meta,
+    metrics,
+    proxy,
+    runs,
+)
+
+APIS: tuple[Api, ...] = (
+    meta.api,
+    experiments.api,
+    runs.api,
+    metrics.api,
+    artifacts.api,
+    proxy.api,
+    logged_models.api,
+)
+
+__all__ = ["APIS"]

@@ -1,0 +1,5 @@
+"""Routes: artifacts (being written)."""
+
+from wayline.server.endpoint import Api
+
+api = Api("artifacts")

@@ -1,0 +1,5 @@
+"""Routes: proxy (being written)."""
+
+from wayline.server.endpoint import Api
+
+api = Api("proxy")

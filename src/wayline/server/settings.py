@@ -1,0 +1,114 @@
+"""The server's settings: command-line flags or ``WAYLINE_*`` environment variables.
+
+The CLI writes every flag into the environment before uvicorn starts its workers, and each worker builds its
+app from the environment (:func:`ServerSettings.from_env`), so that all workers share one configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from wayline.errors import invalid_value
+from wayline.store.resolve import DEFAULT_TRACKING_URI
+
+#: Where a setting comes from in the environment (the MLflow names are honoured where MLflow has one).
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "backend_store_uri": ("WAYLINE_BACKEND_STORE_URI",),
+    "artifacts_destination": ("WAYLINE_ARTIFACTS_DESTINATION",),
+    "default_artifact_root": ("WAYLINE_DEFAULT_ARTIFACT_ROOT",),
+    "serve_artifacts": ("WAYLINE_SERVE_ARTIFACTS",),
+    "host": ("WAYLINE_HOST",),
+    "port": ("WAYLINE_PORT",),
+    "workers": ("WAYLINE_WORKERS",),
+    "max_body_mib": ("WAYLINE_MAX_BODY_MIB",),
+    "log_level": ("WAYLINE_LOG_LEVEL",),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything a server process needs; stateless, so that replicas can share one database and store."""
+
+    backend_store_uri: str = DEFAULT_TRACKING_URI
+    #: Where proxied artifacts live (a folder or ``s3://bucket/prefix``); None: ``<data dir>/artifacts``.
+    artifacts_destination: str | None = None
+    #: Artifact root for new experiments when artifacts are not proxied (clients write there directly).
+    default_artifact_root: str | None = None
+    serve_artifacts: bool = True
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 1
+    #: Largest JSON request body accepted, in MiB (artifact uploads stream and have no such limit).
+    max_body_mib: int = 32
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            for name in ENV_NAMES.get(f.name, ()):
+                raw = env.get(name, "").strip()
+                if raw:
+                    values[f.name] = _convert(f.name, raw, cls.__dataclass_fields__[f.name].type)
+                    break
+        return cls(**values).checked()  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes :meth:`from_env` rebuild these settings in a worker process."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            out[ENV_NAMES[f.name][0]] = (
+                ("true" if value else "false") if isinstance(value, bool) else str(value)
+            )
+        return out
+
+    def checked(self) -> ServerSettings:
+        if not 0 <= self.port < 65536:
+            raise invalid_value("port", self.port, "must be between 0 (any free port) and 65535")
+        if self.workers < 1:
+            raise invalid_value("workers", self.workers, "must be at least 1")
+        if self.max_body_mib < 1:
+            raise invalid_value("max_body_mib", self.max_body_mib, "must be at least 1")
+        return self
+
+    @property
+    def resolved_artifacts_destination(self) -> str:
+        """The proxied artifact store: the flag, else ``artifacts`` beside the embedded database."""
+        if self.artifacts_destination:
+            return self.artifacts_destination
+        from wayline.store.resolve import locate
+
+        location = locate(self.backend_store_uri)
+        if location.kind == "sql" and location.db_url.startswith("sqlite:///"):
+            return str(Path(location.db_url[len("sqlite:///") :]).parent / "artifacts")
+        return str(Path(DEFAULT_TRACKING_URI).resolve() / "artifacts")
+
+    def with_overrides(self, **changes: object) -> ServerSettings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None}).checked()  # type: ignore[arg-type]
+
+
+def _convert(name: str, raw: str, annotation: object) -> object:
+    kind = str(annotation)
+    if "bool" in kind:
+        low = raw.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise invalid_value(ENV_NAMES[name][0], raw, "must be true or false")
+    if kind.startswith("int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise invalid_value(ENV_NAMES[name][0], raw, "must be an integer") from None
+    return raw
