@@ -1,5 +1,6 @@
 # Wayline: two commands do all set-up on a fresh machine with Python 3.10+.
-#   make run    creates .venv, installs Wayline, runs the main job on the embedded default
+#   make run    creates .venv, installs Wayline, logs example runs to the embedded store, then serves them
+#               with the tracking server at http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 #   make test   installs the test extras, runs lint, types and the whole suite
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
@@ -8,6 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; 
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+PORT ?= 5000
 
 .PHONY: run test lint typecheck check bench clean
 
@@ -26,6 +28,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 run: $(VENV)/.installed
 	$(BIN)/python examples/quickstart.py
+	$(BIN)/wayline server --backend-store-uri "$${WAYLINE_TRACKING_URI:-./wayline-data}" --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples

@@ -16,7 +16,7 @@ import wayline
 from client.helpers import unique
 from wayline.client.client import WaylineClient
 from wayline.entities import FileInfo
-from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
+from wayline.errors import InvalidParameterValue, ResourceNotFound
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_artifact_paths_must_stay_inside_the_run(
 def test_artifacts_of_a_deleted_run(client: WaylineClient, run_id: str, tmp_path: Path) -> None:
     client.log_text(run_id, "kept", "kept.txt")
     client.delete_run(run_id)
-    with pytest.raises(InvalidState, match="deleted"):
+    with pytest.raises(InvalidParameterValue, match="deleted"):
         client.log_dict(run_id, {}, "x.json")
     assert [f.path for f in client.list_artifacts(run_id)] == ["kept.txt"]  # reading still works
     assert _read(client, run_id, "kept.txt", tmp_path) == b"kept"

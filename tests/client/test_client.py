@@ -21,7 +21,6 @@ from wayline.entities import (
 )
 from wayline.errors import (
     InvalidParameterValue,
-    InvalidState,
     ResourceAlreadyExists,
     ResourceNotFound,
     WaylineError,
@@ -237,9 +236,9 @@ def test_log_inputs(client: WaylineClient) -> None:
 def test_deleted_run_refuses_writes(client: WaylineClient) -> None:
     run_id = client.create_run(client.create_experiment(unique())).info.run_id
     client.delete_run(run_id)
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
         client.log_metric(run_id, "m", 1.0)
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
         client.log_text(run_id, "x", "notes.txt")
 
 

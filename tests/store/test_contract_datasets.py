@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from wayline.entities import Dataset, DatasetInput, InputTag
-from wayline.errors import InvalidState, ResourceNotFound
+from wayline.errors import InvalidParameterValue, ResourceNotFound
 from wayline.store.sql import SqlTrackingStore
 from wayline.store.sql import schema as t
 
@@ -60,7 +60,7 @@ def test_errors(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
         store.log_inputs("0" * 32, [_input("x", "d")])
     run_id = new_run()
     store.delete_run(run_id)
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
         store.log_inputs(run_id, [_input("x", "d")])
     store.restore_run(run_id)
     store.log_inputs(run_id, [])

@@ -113,9 +113,10 @@ def test_deleted_experiment_is_read_only(store: SqlTrackingStore) -> None:
     assert store.get_experiment(experiment_id).lifecycle_stage is LifecycleStage.DELETED
     with pytest.raises(InvalidState):
         store.rename_experiment(experiment_id, "other")
-    with pytest.raises(InvalidState, match="active"):
+    # MLflow's codes: INVALID_PARAMETER_VALUE for writes into a deleted experiment, INVALID_STATE for renames
+    with pytest.raises(InvalidParameterValue, match="active"):
         store.set_experiment_tag(experiment_id, ExperimentTag("k", "v"))
-    with pytest.raises(InvalidState, match="active"):
+    with pytest.raises(InvalidParameterValue, match="active"):
         store.create_run(experiment_id, user_id="u", start_time=1)
     with pytest.raises(InvalidState, match="already deleted"):
         store.delete_experiment(experiment_id)

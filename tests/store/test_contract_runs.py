@@ -99,11 +99,11 @@ def test_delete_and_restore(store: SqlTrackingStore, new_run: Callable[..., str]
     assert store.get_run(run_id).info.lifecycle_stage is LifecycleStage.DELETED
     store.delete_run(run_id)  # deleting again changes nothing
     message = f"The run {run_id} must be in the 'active' state. Current state is deleted."
-    with pytest.raises(InvalidState, match=re.escape(message)):
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
         store.log_batch(run_id, tags=[RunTag("a", "b")])
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
         store.update_run_info(run_id, status=RunStatus.FINISHED)
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
         store.delete_tag(run_id, "a")
     store.restore_run(run_id)
     assert store.get_run(run_id).info.lifecycle_stage is LifecycleStage.ACTIVE

@@ -34,7 +34,7 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
-from wayline.errors import InvalidParameterValue, InvalidState, invalid_value
+from wayline.errors import InvalidParameterValue, invalid_value
 from wayline.services import limits
 from wayline.services import validation as v
 from wayline.services.tracking import TrackingService, now_ms, stringify
@@ -280,7 +280,10 @@ class WaylineClient:
         """The repository holding a run's artifacts; writing to a deleted run is refused."""
         run = self._service.get_run(run_id)
         if for_writing and run.info.lifecycle_stage is LifecycleStage.DELETED:
-            raise InvalidState(f"Run '{run_id}' is deleted; restore it before logging artifacts")
+            raise InvalidParameterValue(
+                f"The run {run_id} must be in the 'active' state. Current state is deleted; "
+                "restore it before logging artifacts."
+            )
         return get_artifact_repository(run.info.artifact_uri)
 
     def log_artifact(

@@ -84,7 +84,7 @@ def exists(conn: sa.Connection, experiment_id: int) -> bool:
 def require_active(conn: sa.Connection, experiment_id: object, *, action: str = "") -> sa.Row[Any]:
     row = get_row(conn, experiment_id)
     if row.lifecycle_stage != _ACTIVE:
-        raise InvalidState(
+        raise InvalidParameterValue(
             f"The experiment {row.experiment_id} must be in the 'active' state{action}. "
             f"Current state is {row.lifecycle_stage}."
         )

@@ -46,7 +46,7 @@ def get_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
 def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
     row = get_row(conn, run_id)
     if row.lifecycle_stage != _ACTIVE:
-        raise InvalidState(
+        raise InvalidParameterValue(
             f"The run {run_id} must be in the 'active' state. Current state is {row.lifecycle_stage}."
         )
     return row
@@ -87,7 +87,7 @@ def create(
 ) -> Run:
     experiment = experiments.get_row(conn, experiment_id)
     if experiment.lifecycle_stage != _ACTIVE:
-        raise InvalidState(
+        raise InvalidParameterValue(
             f"The experiment {experiment.experiment_id} must be in the 'active' state. "
             f"Current state is {experiment.lifecycle_stage}."
         )
