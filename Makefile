@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 PORT ?= 5000
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck check bench bench-server clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Wayline needs Python 3.10 or newer on PATH" >&2; exit 1; }
@@ -42,6 +42,9 @@ test: lint typecheck
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/tracking_bench.py
+
+bench-server: $(VENV)/.installed-test
+	$(BIN)/python bench/server_bench.py
 
 clean:
 	rm -rf $(VENV) wayline-data .pytest_cache .mypy_cache .ruff_cache

@@ -77,7 +77,6 @@ def test_store_is_opened_lazily(tmp_path: Path) -> None:
     ("uri", "fragment"),
     [
         ("ftp://example.org/x", "unsupported scheme 'ftp'"),
-        ("http://127.0.0.1:9", "HTTP tracking store is not available"),
         ("sqlite:///:memory:", "expected sqlite:///path/to/file.db"),
     ],
 )

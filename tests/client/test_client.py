@@ -23,7 +23,6 @@ from wayline.errors import (
     InvalidParameterValue,
     ResourceAlreadyExists,
     ResourceNotFound,
-    WaylineError,
 )
 
 
@@ -254,5 +253,3 @@ def test_bad_tracking_uri() -> None:
         WaylineClient(42)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterValue, match="tracking_uri"):
         WaylineClient("ftp://nowhere")
-    with pytest.raises(WaylineError):
-        WaylineClient("http://127.0.0.1:9")

@@ -254,4 +254,5 @@ def test_errors_surface_with_mlflow_codes(client: MlflowClient) -> None:
     client.delete_run(run_id)
     with pytest.raises(MlflowException) as deleted:
         client.log_metric(run_id, "m", 1.0)
-    assert _error_code(deleted) == "INVALID_STATE"
+    assert _error_code(deleted) == "INVALID_PARAMETER_VALUE"
+    assert "must be in the 'active' state" in str(deleted.value)

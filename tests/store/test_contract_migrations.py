@@ -65,18 +65,22 @@ def test_metadata_equals_migrations(empty_db_url: str) -> None:
         engine.dispose()
 
 
+#: A revision after the package's head, known only to the copy of the scripts that tests make.
+EXTRA_REVISION = "9999"
+
+
 def _with_extra_revision(tmp_path: Path) -> Path:
     copy = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "0002_extra.py").write_text(
+    (copy / "versions" / "9999_extra.py").write_text(
         textwrap.dedent(
-            '''
+            f'''
             """A later revision, for tests."""
             import sqlalchemy as sa
             from alembic import op
 
-            revision = "0002"
-            down_revision = "0001"
+            revision = "{EXTRA_REVISION}"
+            down_revision = "{head_revision()}"
             branch_labels = None
             depends_on = None
 
@@ -97,14 +101,16 @@ def test_older_revision_is_refused_until_upgraded(empty_db_url: str, tmp_path: P
     newer = _with_extra_revision(tmp_path)
     engine = make_engine(empty_db_url)
     try:
-        ensure_schema(engine)  # creates revision 0001
-        with pytest.raises(InvalidState, match=r"revision 0001.*needs revision 0002.*`wayline db upgrade`"):
+        head = head_revision()
+        ensure_schema(engine)  # creates the package's head revision
+        needs = rf"revision {head}.*needs revision {EXTRA_REVISION}.*`wayline db upgrade`"
+        with pytest.raises(InvalidState, match=needs):
             ensure_schema(engine, newer)
-        assert current_revision(engine) == "0001"  # never migrated implicitly
-        assert upgrade(engine, newer) == "0002"
+        assert current_revision(engine) == head  # never migrated implicitly
+        assert upgrade(engine, newer) == EXTRA_REVISION
         ensure_schema(engine, newer)
         assert "extra" in {c["name"] for c in sa.inspect(engine).get_columns("runs")}
-        # ...and the package's own migrations do not know 0002.
+        # ...and the package's own migrations do not know 9999.
         with pytest.raises(InvalidState, match="newer Wayline"):
             ensure_schema(engine)
         with pytest.raises(InvalidState, match="newer Wayline"):

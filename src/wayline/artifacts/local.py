@@ -24,6 +24,8 @@ from wayline.artifacts.path import safe_relative_path, uri_scheme
 from wayline.entities import FileInfo
 from wayline.errors import InvalidParameterValue, ResourceNotFound, invalid_value
 
+#: Bytes read from a stream at a time by :meth:`LocalArtifactRepository.write_stream`.
+STREAM_CHUNK_SIZE = 1024 * 1024
 # Temporary siblings used for atomic writes; never listed or downloaded.
 _TEMP_PREFIX = ".wayline-tmp-"
 _WINDOWS_DRIVE_PATH = re.compile(r"^/[A-Za-z]:")
@@ -86,6 +88,26 @@ class LocalArtifactRepository:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
+
+    def write_stream(self, artifact_file: str, stream: BinaryIO) -> int:
+        """Copy ``stream`` to ``artifact_file`` in bounded chunks, atomically; return the bytes written.
+
+        The content goes to a temporary sibling first and is renamed over the target once the stream ends,
+        so readers never see a partial file; if reading or writing fails, the target is left untouched.
+        """
+        rel = safe_relative_path(artifact_file, field="artifact_file")
+        target = self._writable_file(rel, "artifact_file", artifact_file)
+        temp = _reserve_temp(target.parent)
+        try:
+            with temp.open("wb") as out:
+                written = _copy_stream(stream, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return written
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         """Delete a file or a directory tree; everything under the root (not the root) when None.
@@ -306,6 +328,17 @@ def _atomic_copy(source: Path, target: Path) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _copy_stream(source: BinaryIO, out: BinaryIO) -> int:
+    """Copy ``source`` to ``out`` until EOF, one bounded chunk at a time; return the bytes copied."""
+    written = 0
+    while True:
+        chunk = source.read(STREAM_CHUNK_SIZE)
+        if not chunk:
+            return written
+        out.write(chunk)
+        written += len(chunk)
 
 
 def _remove(path: Path) -> None:

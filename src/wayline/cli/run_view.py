@@ -35,10 +35,11 @@ class ArtifactListing:
     error: str | None = None
 
 
-def list_top_level(artifact_uri: str) -> ArtifactListing:
-    """List the run's artifact root; an unreachable or unsupported store is reported, not raised."""
+def list_top_level(artifact_uri: str, *, tracking_uri: str | None = None) -> ArtifactListing:
+    """List the run's artifact root (``mlflow-artifacts:`` URIs through the tracking server); an unreachable
+    or unsupported store is reported, not raised."""
     try:
-        files = get_artifact_repository(artifact_uri).list_artifacts()
+        files = get_artifact_repository(artifact_uri, tracking_uri=tracking_uri).list_artifacts()
     except (WaylineError, OSError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         return ArtifactListing(artifact_uri, None, reason)

@@ -179,7 +179,7 @@ def describe_run(session: Session, run_id: str, as_json: bool) -> None:
     """
     service = session.service
     run = resolve_run(service, session, run_id)
-    artifacts = list_top_level(run.info.artifact_uri)
+    artifacts = list_top_level(run.info.artifact_uri, tracking_uri=session.tracking_uri)
     if as_json:
         echo_json(describe_json(run, artifacts))
         return

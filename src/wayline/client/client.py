@@ -284,7 +284,7 @@ class WaylineClient:
                 f"The run {run_id} must be in the 'active' state. Current state is deleted; "
                 "restore it before logging artifacts."
             )
-        return get_artifact_repository(run.info.artifact_uri)
+        return get_artifact_repository(run.info.artifact_uri, tracking_uri=self.tracking_uri)
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

@@ -4,6 +4,13 @@ from wayline.entities.dataset import Dataset, DatasetInput, InputTag
 from wayline.entities.experiment import Experiment, ExperimentTag
 from wayline.entities.file_info import FileInfo
 from wayline.entities.lifecycle import LifecycleStage, RunStatus, ViewType
+from wayline.entities.logged_model import (
+    DatasetFilter,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelOrder,
+    LoggedModelStatus,
+)
 from wayline.entities.metric import Metric, Param, RunTag
 from wayline.entities.page import Page
 from wayline.entities.run import (
@@ -18,14 +25,19 @@ from wayline.entities.run import (
 
 __all__ = [
     "Dataset",
+    "DatasetFilter",
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
+    "LoggedModelMetric",
+    "LoggedModelOrder",
     "LoggedModelOutput",
+    "LoggedModelStatus",
     "Metric",
     "Page",
     "Param",

@@ -19,7 +19,7 @@ from wayline.errors import SearchSyntaxError
 from wayline.search.ast import And, Comparison, Expr, Key, KeyKind, Operator, Or, OrderBy
 from wayline.search.lexer import Token, tokenize
 
-Entity: TypeAlias = Literal["run", "experiment"]
+Entity: TypeAlias = Literal["run", "experiment", "logged_model"]
 
 #: Longest filter (or order-by clause) accepted, in characters.
 MAX_FILTER_LENGTH = 20_000
@@ -87,6 +87,17 @@ _SCHEMAS: dict[str, _Schema] = {
         strings=frozenset({"name", "experiment_id"}),
         aliases={},
     ),
+    "logged_model": _Schema(
+        label="logged models",
+        filter_kinds=frozenset({"metric", "param", "tag", "attribute"}),
+        order_kinds=frozenset({"metric", "attribute"}),
+        numeric=frozenset({"creation_timestamp", "last_updated_timestamp"}),
+        strings=frozenset({"model_id", "name", "status", "source_run_id", "model_type", "experiment_id"}),
+        aliases={
+            **dict.fromkeys(("creation_time", "creation_timestamp_ms"), "creation_timestamp"),
+            **dict.fromkeys(("last_updated_time", "last_updated_timestamp_ms"), "last_updated_timestamp"),
+        },
+    ),
 }
 
 
@@ -94,7 +105,7 @@ def _schema(entity: str) -> _Schema:
     try:
         return _SCHEMAS[entity]
     except KeyError:
-        raise ValueError(f"entity must be 'run' or 'experiment', not {entity!r}") from None
+        raise ValueError(f"entity must be 'run', 'experiment' or 'logged_model', not {entity!r}") from None
 
 
 def _describe(tok: Token) -> str:

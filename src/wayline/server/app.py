@@ -90,7 +90,7 @@ def all_apis() -> list[Api]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WaylineError)
     async def wayline_error(_: Request, exc: WaylineError) -> Response:
-        if exc.http_status >= 500:
+        if exc.http_status >= 500 and exc.error_code is not ErrorCode.NOT_IMPLEMENTED:
             logger.error("request failed: %s", exc.message, exc_info=exc)
         return error_response(exc)
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from wayline.artifacts.repository import ArtifactRepository
 from wayline.server.settings import ServerSettings
+from wayline.services.logged_models import LoggedModelService
 from wayline.services.tracking import TrackingService
+from wayline.store.logged_model import LoggedModelStore
 
 #: The artifact URI scheme of artifacts proxied by the server.
 PROXY_SCHEME = "mlflow-artifacts"
@@ -19,6 +21,12 @@ class ServerContext:
     #: The proxied artifact store's root repository (None when the server does not serve artifacts).
     artifacts: ArtifactRepository | None
     extras: dict[str, object] = field(default_factory=dict)
+    #: Logged models (MLflow 3); built from the tracking store when it also stores logged models.
+    logged_models: LoggedModelService | None = None
+
+    def __post_init__(self) -> None:
+        if self.logged_models is None and isinstance(self.tracking.store, LoggedModelStore):
+            self.logged_models = LoggedModelService(self.tracking.store)
 
     def close(self) -> None:
         self.tracking.store.close()

@@ -19,6 +19,7 @@ from wayline.server.settings import ServerSettings
 logger = logging.getLogger("wayline.server")
 
 APP_FACTORY = "wayline.server.asgi:app_from_env"
+BACKLOG = 2048
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -29,6 +30,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
+        # Listen now: connections made as soon as the URL is printed wait in the backlog until a worker
+        # accepts them, instead of being refused while uvicorn starts.
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
@@ -62,6 +66,7 @@ def serve(settings: ServerSettings, *, announce: Callable[[str], None] | None = 
         server_header=False,
         proxy_headers=True,
         timeout_keep_alive=30,
+        backlog=BACKLOG,
     )
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{port}"

@@ -6,6 +6,7 @@ log_param, set_tag) on top of the store's batch primitive.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ from wayline.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModelMetric,
     Metric,
     Page,
     Param,
@@ -22,9 +24,17 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
-from wayline.errors import InvalidParameterValue, SearchSyntaxError, invalid_value
-from wayline.services import limits
+from wayline.errors import (
+    InvalidParameterValue,
+    NotImplementedFeature,
+    SearchSyntaxError,
+    invalid_value,
+)
+from wayline.services import limits, model_log
 from wayline.services import validation as v
+from wayline.services.artifact_location import validate_served_artifact_location
+from wayline.services.logged_models import validate_model_metric
+from wayline.store.logged_model import LoggedModelStore
 from wayline.store.tracking import (
     METRIC_HISTORY_MAX_RESULTS,
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -33,6 +43,9 @@ from wayline.store.tracking import (
 )
 
 RUN_NAME_TAG = "mlflow.runName"
+#: MLflow's limits of the chart queries: runs per request, and sampled points per run.
+MAX_RUNS_PER_BULK_REQUEST = 100
+BULK_INTERVAL_MAX_RESULTS = 2500
 
 
 def now_ms() -> int:
@@ -47,8 +60,15 @@ class TrackingService:
 
     # -- experiments -----------------------------------------------------------------------------------------
     def create_experiment(
-        self, name: str, artifact_location: str | None = None, tags: Sequence[ExperimentTag] = ()
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] = (),
+        *,
+        artifact_roots: Sequence[str] | None = None,
     ) -> str:
+        """Create an experiment. A server passes its ``artifact_roots``: then ``artifact_location`` must lie
+        inside one of them or be an object-store URI (see :mod:`wayline.services.artifact_location`)."""
         name = v.validate_experiment_name(name)
         if artifact_location is not None:
             artifact_location = v.validate_string(
@@ -57,6 +77,8 @@ class TrackingService:
                 max_length=limits.MAX_ARTIFACT_LOCATION_LENGTH,
                 allow_empty=False,
             )
+            if artifact_roots is not None:
+                validate_served_artifact_location(artifact_location, roots=artifact_roots)
         checked = [v.validate_experiment_tag(t) for t in tags]
         return self.store.create_experiment(name, artifact_location, checked)
 
@@ -168,12 +190,18 @@ class TrackingService:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None:
+        """Log a batch, all or nothing. ``model_metrics`` are points of the batch that also belong to logged
+        models (MLflow 3's ``model_id`` on a metric): the models must exist, and are checked before anything
+        is written."""
         run_id = v.validate_run_id(run_id)
         checked_metrics, checked_params, checked_tags = v.validate_batch(metrics, params, tags)
-        if not (checked_metrics or checked_params or checked_tags):
-            return
+        linked = self._checked_model_metrics(model_metrics) if model_metrics else []
+        # An empty batch still names a run: a missing or deleted one is an error, as in MLflow.
         self.store.log_batch(run_id, metrics=checked_metrics, params=checked_params, tags=checked_tags)
+        if linked:
+            self._logged_models().log_logged_model_metrics(run_id, linked)
 
     def log_metric(
         self, run_id: str, key: str, value: float, *, timestamp: int | None = None, step: int = 0
@@ -202,6 +230,85 @@ class TrackingService:
             max_results=max_results,
             page_token=page_token,
         )
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        *,
+        max_results: int | None = None,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[tuple[str, Metric]]:
+        """At most ``max_results`` (default and maximum 2500) sampled points of one metric per run, for
+        charts; ``start_step`` and ``end_step`` come together. MLflow's limits and messages."""
+        ids = _bulk_run_ids(run_ids, "run_ids", "GetMetricHistoryBulkInterval")
+        key = v.validate_key(metric_key, field="metric_key")
+        size = BULK_INTERVAL_MAX_RESULTS if max_results is None else max_results
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= BULK_INTERVAL_MAX_RESULTS:
+            raise invalid_value("max_results", size, f"must be between 1 and {BULK_INTERVAL_MAX_RESULTS}")
+        if (start_step is None) != (end_step is None):
+            raise InvalidParameterValue(
+                "If either start step or end step are specified, both must be specified."
+            )
+        if start_step is not None and end_step is not None:
+            start = v.validate_int64(start_step, field="start_step")
+            end = v.validate_int64(end_step, field="end_step")
+            if start > end:
+                raise InvalidParameterValue(
+                    "end_step must be greater than start_step. "
+                    f"Found start_step={start_step} and end_step={end_step}."
+                )
+        return self.store.get_metric_history_bulk_interval(
+            ids, key, max_results=size, start_step=start_step, end_step=end_step
+        )
+
+    def get_metric_history_bulk(
+        self, run_ids: Sequence[str], metric_key: str | None, *, max_results: int | None = None
+    ) -> list[tuple[str, Metric]]:
+        """The full histories of one metric of several runs (the web UI's older chart query), as MLflow
+        serves them: runs in id order, each by ``(timestamp, step, value)``, at most ``max_results`` points in
+        all (default and cap 25000: a larger ``max_results`` is clamped). A run that does not exist is
+        ResourceNotFound (MLflow skips it)."""
+        ids = _bulk_run_ids(run_ids, "run_id", "GetMetricHistoryBulk")
+        if not metric_key:
+            raise InvalidParameterValue("GetMetricHistoryBulk request must specify a metric_key.")
+        key = v.validate_key(metric_key, field="metric_key")
+        cap = METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+            raise invalid_value("max_results", cap, "must be a positive integer")
+        cap = min(cap, METRIC_HISTORY_MAX_RESULTS)
+        out: list[tuple[str, Metric]] = []
+        for run_id in sorted(set(ids)):
+            remaining = cap - len(out)
+            if remaining <= 0:
+                break
+            page = self.store.get_metric_history(run_id, key, max_results=remaining)
+            points = sorted(page, key=_bulk_order)
+            out.extend((run_id, m) for m in points)
+        return out
+
+    def log_model(self, run_id: str, model_json: str) -> None:
+        """Record an MLmodel (JSON) on its run: appended to the ``mlflow.log-model.history`` tag."""
+        run_id = v.validate_run_id(run_id)
+        if not isinstance(model_json, str) or not model_json:
+            raise InvalidParameterValue("Missing value for required parameter 'model_json'.")
+        entry = model_log.history_entry(model_json)
+        current = self.store.get_run(run_id).data.tags.get(model_log.LOG_MODEL_HISTORY_TAG)
+        self.set_tag(run_id, model_log.LOG_MODEL_HISTORY_TAG, model_log.appended(current, entry))
+
+    def _checked_model_metrics(self, metrics: Sequence[LoggedModelMetric]) -> list[LoggedModelMetric]:
+        """The points checked as the logged-model service checks them, and their models known to exist."""
+        checked = [validate_model_metric(m) for m in metrics]
+        store = self._logged_models()
+        for model_id in dict.fromkeys(m.model_id for m in checked):
+            store.get_logged_model(model_id)
+        return checked
+
+    def _logged_models(self) -> LoggedModelStore:
+        if not isinstance(self.store, LoggedModelStore):
+            raise NotImplementedFeature("This tracking store does not keep logged models")
+        return self.store
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         v.validate_dataset_inputs(datasets)
@@ -232,6 +339,28 @@ class TrackingService:
             )
         except SearchSyntaxError as exc:
             raise v.name_search_field(exc, filter_string) from None
+
+
+def _bulk_run_ids(run_ids: Sequence[str], field: str, request: str) -> list[str]:
+    """1 to ``MAX_RUNS_PER_BULK_REQUEST`` valid run ids, with MLflow's messages."""
+    if isinstance(run_ids, str):
+        run_ids = [run_ids]
+    bulk = request == "GetMetricHistoryBulk"
+    if not run_ids:
+        if bulk:
+            raise InvalidParameterValue(f"{request} request must specify at least one run_id.")
+        raise InvalidParameterValue(f"Missing value for required parameter '{field}'.")
+    if len(run_ids) > MAX_RUNS_PER_BULK_REQUEST:
+        limit = "cannot specify more than" if bulk else "must specify at most"
+        raise InvalidParameterValue(
+            f"{request} request {limit} {MAX_RUNS_PER_BULK_REQUEST} run_ids. Received {len(run_ids)} run_ids."
+        )
+    return [v.validate_run_id(r, field=field) for r in run_ids]
+
+
+def _bulk_order(metric: Metric) -> tuple[int, int, float]:
+    """MLflow's order of a bulk history: timestamp, step, then value (NaN counts as 0, as it is stored)."""
+    return (metric.timestamp, metric.step, 0.0 if math.isnan(metric.value) else metric.value)
 
 
 def stringify(value: object) -> str:

@@ -1,4 +1,4 @@
-"""From a tracking URI to a store: the embedded folder layout, SQL URLs, and (later) HTTP servers.
+"""From a tracking URI to a store: the embedded folder layout, SQL URLs, and HTTP servers.
 
 =====================================  ===============================================================
 tracking URI                           what it opens
@@ -7,7 +7,7 @@ tracking URI                           what it opens
 ``file:///abs/dir``                    root ``<dir>/artifacts``
 ``sqlite:///path/to.db``               that SQLite file; artifacts under ``<db dir>/artifacts``
 ``postgresql://user@host/db``          PostgreSQL; artifacts under ``WAYLINE_ARTIFACT_ROOT``
-``http(s)://host``                     a Wayline or MLflow server (the REST store)
+``http(s)://host[/prefix]``            a Wayline or MLflow server (:class:`RestTrackingStore`)
 =====================================  ===============================================================
 
 ``WAYLINE_ARTIFACT_ROOT`` overrides the default artifact root for every SQL backend.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from wayline.errors import InvalidParameterValue, NotImplementedFeature
+from wayline.errors import InvalidParameterValue
 from wayline.store.tracking import TrackingStore
 
 DEFAULT_TRACKING_URI = "./wayline-data"
@@ -83,9 +83,9 @@ def open_tracking_store(uri: str) -> TrackingStore:
     """Open the store a tracking URI names; the caller closes it (``store.close()``) when done."""
     location = locate(uri)
     if location.kind == "rest":
-        raise NotImplementedFeature(
-            f"Tracking URI {uri!r}: the HTTP tracking store is not available in this version"
-        )
+        from wayline.store.rest import RestTrackingStore
+
+        return RestTrackingStore(uri.strip())
     from wayline.store.sql import SqlTrackingStore
 
     return SqlTrackingStore(location.db_url, location.default_artifact_root)

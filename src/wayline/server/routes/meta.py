@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.responses import PlainTextResponse, Response
 
 from wayline import __version__
+from wayline.artifacts.multipart import supports_multipart
 from wayline.server.context import ServerContext
 from wayline.server.endpoint import Api
 
@@ -37,6 +38,10 @@ def server_info(ctx: ServerContext, _: None) -> dict[str, object]:
         "store_type": "SqlStore",
         "workspaces_enabled": False,
         "serve_artifacts": ctx.settings.serve_artifacts,
+        # MLflow clients upload big files in presigned parts, and download through presigned URLs, when
+        # these are true (an object-store destination); otherwise they stream through the proxy routes.
+        "multipart_uploads_enabled": supports_multipart(ctx.artifacts),
+        "multipart_downloads_enabled": supports_multipart(ctx.artifacts),
         "wayline_version": __version__,
         "mlflow_api_version": MLFLOW_API_VERSION,
     }

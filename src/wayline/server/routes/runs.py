@@ -1,5 +1,247 @@
-"""Routes: runs (being written)."""
+"""Routes: runs (MLflow's ``/runs/*``): lifecycle, params, metrics, tags, batches, dataset and model inputs,
+the legacy log-model record, and search. ``runs/outputs`` lives with the logged-model routes."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from wayline.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LoggedModelInput,
+    LoggedModelMetric,
+    Metric,
+    RunTag,
+    ViewType,
+)
+from wayline.errors import NotImplementedFeature
+from wayline.server.context import ServerContext
 from wayline.server.endpoint import Api
+from wayline.server.messages.common import Empty, required_run_id
+from wayline.server.messages.log_batch import DecodedBatch, ModelLink, decode_log_batch
+from wayline.server.messages.runs import (
+    CreateRun,
+    DeleteTag,
+    LogBatch,
+    LogInputs,
+    LogMetric,
+    LogModel,
+    LogParam,
+    RunIdOnly,
+    RunRef,
+    RunResponse,
+    SearchRuns,
+    SearchRunsResponse,
+    SetTag,
+    UpdateRun,
+    UpdateRunResponse,
+)
+from wayline.services.logged_models import LoggedModelService
+from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT
+from wayline.wire import decode_float, run_info_to_json, run_to_json
 
 api = Api("runs")
+
+
+@api.rpc(
+    "POST",
+    "/runs/create",
+    request=CreateRun,
+    response=RunResponse,
+    summary="Create a run (experiment, start time, run name, tags)",
+)
+def create_run(ctx: ServerContext, msg: CreateRun) -> dict[str, Any]:
+    run = ctx.tracking.create_run(
+        msg.experiment_id,
+        user_id=msg.user_id,
+        start_time=msg.start_time,
+        tags=[RunTag(t.key, t.value) for t in msg.tags],
+        run_name=msg.run_name or None,
+    )
+    return {"run": run_to_json(run)}
+
+
+@api.rpc(
+    "GET",
+    "/runs/get",
+    request=RunRef,
+    response=RunResponse,
+    summary="Get a run: info, latest metrics, params, tags, inputs, outputs",
+)
+def get_run(ctx: ServerContext, msg: RunRef) -> dict[str, Any]:
+    return {"run": run_to_json(ctx.tracking.get_run(required_run_id(msg.run_id, msg.run_uuid)))}
+
+
+@api.rpc(
+    "POST",
+    "/runs/update",
+    request=UpdateRun,
+    response=UpdateRunResponse,
+    summary="Update a run's status, end time or name",
+)
+def update_run(ctx: ServerContext, msg: UpdateRun) -> dict[str, Any]:
+    info = ctx.tracking.update_run_info(
+        required_run_id(msg.run_id, msg.run_uuid),
+        status=msg.status,
+        end_time=msg.end_time,
+        run_name=msg.run_name,
+    )
+    return {"run_info": run_info_to_json(info)}
+
+
+@api.rpc("POST", "/runs/delete", request=RunIdOnly, response=Empty, summary="Soft-delete a run")
+def delete_run(ctx: ServerContext, msg: RunIdOnly) -> dict[str, Any]:
+    ctx.tracking.delete_run(msg.run_id)
+    return {}
+
+
+@api.rpc("POST", "/runs/restore", request=RunIdOnly, response=Empty, summary="Restore a deleted run")
+def restore_run(ctx: ServerContext, msg: RunIdOnly) -> dict[str, Any]:
+    ctx.tracking.restore_run(msg.run_id)
+    return {}
+
+
+@api.rpc(
+    "POST",
+    "/runs/log-metric",
+    request=LogMetric,
+    response=Empty,
+    summary="Log one metric point (key, value, timestamp, step)",
+)
+def log_metric(ctx: ServerContext, msg: LogMetric) -> dict[str, Any]:
+    run_id = required_run_id(msg.run_id, msg.run_uuid)
+    metric = Metric(msg.key, decode_float(msg.value, "value"), msg.timestamp, msg.step)
+    linked = []
+    if msg.model_id:
+        link = ModelLink(0, msg.model_id, msg.dataset_name, msg.dataset_digest)
+        linked.append(_model_metric(run_id, metric, link))
+    ctx.tracking.log_batch(run_id, metrics=[metric], model_metrics=linked)
+    return {}
+
+
+@api.rpc(
+    "POST",
+    "/runs/log-parameter",
+    request=LogParam,
+    response=Empty,
+    summary="Log one param (immutable once logged)",
+)
+def log_param(ctx: ServerContext, msg: LogParam) -> dict[str, Any]:
+    ctx.tracking.log_param(required_run_id(msg.run_id, msg.run_uuid), msg.key, msg.value)
+    return {}
+
+
+@api.rpc("POST", "/runs/set-tag", request=SetTag, response=Empty, summary="Set a run tag")
+def set_tag(ctx: ServerContext, msg: SetTag) -> dict[str, Any]:
+    ctx.tracking.set_tag(required_run_id(msg.run_id, msg.run_uuid), msg.key, msg.value)
+    return {}
+
+
+@api.rpc("POST", "/runs/delete-tag", request=DeleteTag, response=Empty, summary="Delete a run tag")
+def delete_tag(ctx: ServerContext, msg: DeleteTag) -> dict[str, Any]:
+    ctx.tracking.delete_tag(msg.run_id, msg.key)
+    return {}
+
+
+@api.rpc(
+    "POST",
+    "/runs/log-batch",
+    request=LogBatch,
+    response=Empty,
+    summary="Log metrics, params and tags at once (<= 1000 metrics, <= 100 params or tags), all or nothing",
+    body_decoder=decode_log_batch,
+)
+def log_batch(ctx: ServerContext, batch: DecodedBatch) -> dict[str, Any]:
+    ctx.tracking.log_batch(
+        batch.run_id,
+        metrics=batch.metrics,
+        params=batch.params,
+        tags=batch.tags,
+        model_metrics=[_model_metric(batch.run_id, batch.metrics[link.index], link) for link in batch.links],
+    )
+    return {}
+
+
+def _model_metric(run_id: str, metric: Metric, link: ModelLink) -> LoggedModelMetric:
+    return LoggedModelMetric(
+        key=metric.key,
+        value=metric.value,
+        timestamp=metric.timestamp,
+        step=metric.step,
+        run_id=run_id,
+        model_id=link.model_id,
+        dataset_name=link.dataset_name,
+        dataset_digest=link.dataset_digest,
+    )
+
+
+@api.rpc(
+    "POST",
+    "/runs/log-model",
+    request=LogModel,
+    response=Empty,
+    summary="Record an MLmodel on its run (appended to the mlflow.log-model.history tag)",
+)
+def log_model(ctx: ServerContext, msg: LogModel) -> dict[str, Any]:
+    ctx.tracking.log_model(msg.run_id, msg.model_json)
+    return {}
+
+
+@api.rpc(
+    "POST",
+    "/runs/log-inputs",
+    request=LogInputs,
+    response=Empty,
+    summary="Log the datasets (and logged models) a run used",
+)
+def log_inputs(ctx: ServerContext, msg: LogInputs) -> dict[str, Any]:
+    datasets = [
+        DatasetInput(
+            dataset=Dataset(
+                name=d.dataset.name,
+                digest=d.dataset.digest,
+                source_type=d.dataset.source_type,
+                source=d.dataset.source,
+                schema=d.dataset.schema_,
+                profile=d.dataset.profile,
+            ),
+            tags=tuple(InputTag(t.key, t.value) for t in d.tags),
+        )
+        for d in msg.datasets
+    ]
+    if datasets or not msg.models:
+        ctx.tracking.log_inputs(msg.run_id, datasets)
+    if msg.models:
+        logged_models(ctx).log_model_inputs(msg.run_id, [LoggedModelInput(m.model_id) for m in msg.models])
+    return {}
+
+
+def logged_models(ctx: ServerContext) -> LoggedModelService:
+    if ctx.logged_models is None:
+        raise NotImplementedFeature("This server's tracking store does not keep logged models")
+    return ctx.logged_models
+
+
+@api.rpc(
+    "POST",
+    "/runs/search",
+    request=SearchRuns,
+    response=SearchRunsResponse,
+    summary="Search runs (filter, order_by, view type, paging)",
+)
+def search_runs(ctx: ServerContext, msg: SearchRuns) -> dict[str, Any]:
+    page = ctx.tracking.search_runs(
+        msg.experiment_ids,
+        filter_string=msg.filter or None,
+        view_type=msg.run_view_type or ViewType.ACTIVE_ONLY,
+        max_results=SEARCH_MAX_RESULTS_DEFAULT if msg.max_results is None else msg.max_results,
+        order_by=msg.order_by or None,
+        page_token=msg.page_token or None,
+    )
+    out: dict[str, Any] = {}
+    if page.items:
+        out["runs"] = [run_to_json(run) for run in page.items]
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from itertools import chain
 from math import isnan
 from typing import Any
 
@@ -121,7 +122,7 @@ def _insert_points(conn: sa.Connection, rows: list[tuple[str, str, int, int, flo
     step = _SQLITE_ROWS_PER_INSERT
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
-        conn.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(v for row in chunk for v in row))
+        conn.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(chain.from_iterable(chunk)))
 
 
 def log_batch(

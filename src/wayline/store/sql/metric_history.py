@@ -1,4 +1,5 @@
-"""A metric's history: every point, ordered by ``(step, timestamp)``, paged with keyset tokens.
+"""A metric's history: every point, ordered by ``(step, timestamp)``, paged with keyset tokens; and the
+sampled histories of many runs that charts ask for (:func:`bulk_interval`).
 
 Within equal ``(step, timestamp)`` points are ordered by value (NaN after numbers). Identical points may exist
 (nothing makes history rows unique), so a token holds the last point's sort values plus how many points equal
@@ -7,6 +8,8 @@ to it were already returned; the next page starts at that point and skips them.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,8 +23,43 @@ _KIND = "metric-history"
 _TOKEN_TYPES = (keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, (int,))
 
 
-def _sort_key(row: Any) -> tuple[int, int, int, float]:
-    return (row.step, row.timestamp, int(row.is_nan), row.value)
+def _sort_key(row: tuple[Any, ...]) -> tuple[int, int, int, float]:
+    """A plain ``(step, timestamp, value, is_nan)`` row's position in the history order."""
+    return (row[0], row[1], int(row[3]), row[2])
+
+
+def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
+    """Plain ``(step, timestamp, value, is_nan)`` rows as points (NaN restored).
+
+    A history may have millions of points: each is filled the way pickle restores a frozen dataclass,
+    without its per-field ``__init__`` (three times faster; the fields come from typed columns).
+    """
+    nan = math.nan
+    new = object.__new__
+    out: list[Metric] = []
+    append = out.append
+    for step, timestamp, value, is_nan in rows:
+        point = new(Metric)
+        fields = point.__dict__
+        fields["key"] = key
+        fields["value"] = nan if is_nan else value
+        fields["timestamp"] = timestamp
+        fields["step"] = step
+        append(point)
+    return out
+
+
+def _in_history_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows already ordered by ``(step, timestamp)`` (the index order), with each run of equal
+    ``(step, timestamp)`` put in the full history order (numbers by value, then NaN)."""
+    start = 0
+    total = len(rows)
+    for index in range(1, total + 1):
+        if index == total or rows[index][:2] != rows[start][:2]:
+            if index - start > 1:
+                rows[start:index] = sorted(rows[start:index], key=_sort_key)
+            start = index
+    return rows
 
 
 def history(
@@ -44,12 +82,14 @@ def history(
         keyset.SortColumn(m.c.value, True, keyset.NUMBER),
     ]
     stmt = (
-        sa.select(m.c.key, m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
         .where(m.c.run_id == run_id, m.c.key == key)
         .order_by(*keyset.order_by(columns))
     )
     if max_results is None and not page_token_text:
-        return Page([runs.metric_of(row) for row in conn.execute(stmt)], None)
+        # The whole history in index order (no sort in the database), ties put in order here.
+        whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp)
+        return Page(_points(key, _in_history_order(_plain_rows(conn, whole))), None)
     size = keyset.check_max_results(
         METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results, METRIC_HISTORY_MAX_RESULTS
     )
@@ -64,7 +104,7 @@ def history(
         same = [c.expr == v for c, v in zip(columns, values, strict=True)]
         at_or_after = sa.or_(keyset.after(columns, values), sa.and_(*same))
         stmt = stmt.where(at_or_after)
-    rows = list(conn.execute(stmt.limit(size + skip + 1)))[skip:]
+    rows = _plain_rows(conn, stmt.limit(size + skip + 1))[skip:]
     token = None
     if len(rows) > size:
         rows = rows[:size]
@@ -77,7 +117,98 @@ def history(
         if equal == len(rows) and start is not None and last == start:
             equal += skip
         token = page_token.encode(_KIND, query_id, [*last, equal])
-    return Page([runs.metric_of(row) for row in rows], token)
+    return Page(_points(key, rows), token)
 
 
-__all__ = ["history"]
+def bulk_interval(
+    conn: sa.Connection,
+    run_ids: Sequence[str],
+    key: str,
+    *,
+    max_results: int,
+    start_step: int | None,
+    end_step: int | None,
+) -> list[tuple[str, Metric]]:
+    """At most ``max_results`` points of ``key`` per run, in ``run_ids`` order (each run must exist).
+
+    The points of a run (steps in ``[start_step, end_step]`` when given) are ordered by
+    ``(step, timestamp, value, is_nan)`` and cut into ``max_results`` runs of consecutive points as SQL's
+    ``NTILE`` does (the first ``n % max_results`` one longer); the first point of each is kept, and the very
+    last point replaces the last pick when it is not already one, so a series always keeps both ends (a
+    single pick is the last point). This is MLflow 3.17's sampling (see :func:`sample_indices`).
+    """
+    size = max(1, max_results)
+    for run_id in dict.fromkeys(run_ids):
+        runs.get_row(conn, run_id)
+    out: list[tuple[str, Metric]] = []
+    for run_id in run_ids:
+        points = _sample_run(conn, run_id, key, size, steps=(start_step, end_step))
+        out.extend((run_id, point) for point in points)
+    return out
+
+
+def _sample_run(
+    conn: sa.Connection, run_id: str, key: str, size: int, *, steps: tuple[int | None, int | None]
+) -> list[Metric]:
+    """Two index-friendly queries: the ``(step, timestamp)`` of every point, read from the index alone,
+    locate the picks; then only the points of the picked steps are read, and within a group of equal
+    ``(step, timestamp)`` the pick's rank in ``(value, is_nan)`` order selects the point."""
+    m = t.metrics
+    start_step, end_step = steps
+    where = [m.c.run_id == run_id, m.c.key == key]
+    if start_step is not None:
+        where.append(m.c.step >= start_step)
+    if end_step is not None:
+        where.append(m.c.step <= end_step)
+    positions = _plain_rows(
+        conn, sa.select(m.c.step, m.c.timestamp).where(*where).order_by(m.c.step, m.c.timestamp)
+    )
+    if not positions:
+        return []
+    wanted: dict[tuple[int, int], list[int]] = {}
+    for index in sample_indices(len(positions), size):
+        group = positions[index]
+        first = index
+        while first and positions[first - 1] == group:
+            first -= 1
+        wanted.setdefault(group, []).append(index - first)
+    stmt = (
+        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+        .where(*where, m.c.step.in_(sorted({step for step, _ in wanted})))
+        .order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+    )
+    members: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+    for row in _plain_rows(conn, stmt):
+        group = (row[0], row[1])
+        if group in wanted:
+            members.setdefault(group, []).append(row)
+    return _points(key, [members[group][rank] for group, ranks in wanted.items() for rank in ranks])
+
+
+def _plain_rows(conn: sa.Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``stmt`` as the driver's plain tuples: for long scans, where building SQLAlchemy rows
+    would cost more than the query."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args: Any = [params[name] for name in compiled.positiontup or ()] if compiled.positional else params
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def sample_indices(total: int, size: int) -> list[int]:
+    """The 0-based positions :func:`bulk_interval` keeps out of ``total`` ordered points (``size`` >= 1)."""
+    if total <= size:
+        return list(range(total))
+    short, longer = divmod(total, size)
+    edge = longer * (short + 1)
+    picks = [i * (short + 1) for i in range(longer)]
+    picks.extend(edge + i * short for i in range(size - longer))
+    picks[-1] = total - 1
+    return picks
+
+
+__all__ = ["bulk_interval", "history", "sample_indices"]

@@ -14,9 +14,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wayline.entities import LifecycleStage, Metric, Run, RunData, RunInfo, RunInputs, RunStatus, RunTag
+from wayline.entities import (
+    LifecycleStage,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    RunStatus,
+    RunTag,
+)
 from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
-from wayline.store.sql import datasets, experiments
+from wayline.store.sql import datasets, experiments, model_links
 from wayline.store.sql import schema as t
 from wayline.store.sql.clock import now_ms
 from wayline.store.sql.run_name import generate_run_name
@@ -201,11 +211,13 @@ def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
             for row in conn.execute(query):
                 target[row.run_id][row.key] = row.value
     inputs = datasets.load_inputs(conn, run_ids)
+    model_inputs, model_outputs = model_links.load(conn, run_ids)
     return [
         Run(
             info_of(row),
             RunData(tuple(metrics[row.run_id]), params[row.run_id], tags[row.run_id]),
-            RunInputs(tuple(inputs.get(row.run_id, ()))),
+            RunInputs(tuple(inputs.get(row.run_id, ())), tuple(model_inputs.get(row.run_id, ()))),
+            RunOutputs(tuple(model_outputs.get(row.run_id, ()))),
         )
         for row in rows
     ]

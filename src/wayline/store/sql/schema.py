@@ -196,6 +196,95 @@ input_tags = sa.Table(
     *_key_value_indexes("input_tags", run_id=False),
 )
 
+
+# -- logged models (MLflow 3) -------------------------------------------------------------------------------
+def _model_fk(table: str) -> sa.ForeignKey:
+    return sa.ForeignKey("logged_models.model_id", ondelete="CASCADE", name=f"fk_{table}_model")
+
+
+#: Logged models: soft-deleted like runs; listed newest first per experiment, looked up by name (how
+#: ``runs:/<run_id>/<name>`` URIs resolve) and by source run.
+logged_models = sa.Table(
+    "logged_models",
+    metadata,
+    sa.Column("model_id", bytewise_text(64), primary_key=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE", name="fk_logged_models_experiment"),
+        nullable=False,
+    ),
+    sa.Column("name", bytewise_text(500), nullable=False),
+    sa.Column("artifact_location", bytewise_text(), nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+    sa.Column("status", bytewise_text(20), nullable=False),
+    sa.Column("status_message", bytewise_text(), nullable=True),
+    sa.Column("lifecycle_stage", bytewise_text(20), nullable=False),
+    sa.Column("model_type", bytewise_text(500), nullable=True),
+    sa.Column("source_run_id", bytewise_text(32), nullable=True),
+    sa.Index(
+        "ix_logged_models_experiment_stage_created",
+        "experiment_id",
+        "lifecycle_stage",
+        "creation_time",
+        "model_id",
+    ),
+    sa.Index("ix_logged_models_experiment_name", "experiment_id", "name"),
+    sa.Index("ix_logged_models_source_run", "source_run_id"),
+)
+
+
+def _model_key_value_table(name: str) -> sa.Table:
+    """A logged model's params or tags: one value per ``(model_id, key)``."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("model_id", bytewise_text(64), _model_fk(name), primary_key=True),
+        sa.Column("key", bytewise_text(250), primary_key=True),
+        sa.Column("value", bytewise_text(), nullable=False),
+        sa.Index(f"ix_{name}_key_model", "key", "model_id"),
+    )
+
+
+logged_model_params = _model_key_value_table("logged_model_params")
+logged_model_tags = _model_key_value_table("logged_model_tags")
+
+#: Metric points of logged models, each logged by a run, optionally on a dataset ('' when none).
+logged_model_metrics = sa.Table(
+    "logged_model_metrics",
+    metadata,
+    sa.Column("model_id", bytewise_text(64), _model_fk("logged_model_metrics"), primary_key=True),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("step", sa.BigInteger, primary_key=True),
+    sa.Column("timestamp", sa.BigInteger, primary_key=True),
+    sa.Column("run_id", bytewise_text(32), _run_fk("logged_model_metrics"), primary_key=True),
+    sa.Column("dataset_name", bytewise_text(500), primary_key=True),
+    sa.Column("dataset_digest", bytewise_text(36), primary_key=True),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("is_nan", sa.Boolean, nullable=False),
+    sa.Index("ix_logged_model_metrics_key_model", "key", "model_id"),
+)
+
+#: Models a run produced (at a step) and models a run used.
+run_model_outputs = sa.Table(
+    "run_model_outputs",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), _run_fk("run_model_outputs"), primary_key=True),
+    sa.Column("model_id", bytewise_text(64), _model_fk("run_model_outputs"), primary_key=True),
+    sa.Column("step", sa.BigInteger, primary_key=True),
+    sa.Index("ix_run_model_outputs_model_id", "model_id"),
+)
+
+run_model_inputs = sa.Table(
+    "run_model_inputs",
+    metadata,
+    sa.Column("run_id", bytewise_text(32), _run_fk("run_model_inputs"), primary_key=True),
+    sa.Column("model_id", bytewise_text(64), _model_fk("run_model_inputs"), primary_key=True),
+    sa.Index("ix_run_model_inputs_model_id", "model_id"),
+)
+
+
 __all__ = [
     "PG_INDEXED_PREFIX",
     "bytewise_text",
@@ -205,9 +294,15 @@ __all__ = [
     "input_tags",
     "inputs",
     "latest_metrics",
+    "logged_model_metrics",
+    "logged_model_params",
+    "logged_model_tags",
+    "logged_models",
     "metadata",
     "metrics",
     "params",
+    "run_model_inputs",
+    "run_model_outputs",
     "runs",
     "tags",
     "value_prefix",

@@ -8,15 +8,22 @@ Opening a store checks the schema (see :mod:`wayline.store.sql.migrate`) and mak
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 import sqlalchemy as sa
 
 from wayline.entities import (
+    DatasetFilter,
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOrder,
+    LoggedModelOutput,
+    LoggedModelStatus,
     Metric,
     Page,
     Param,
@@ -27,8 +34,17 @@ from wayline.entities import (
     ViewType,
 )
 from wayline.errors import InternalError
+from wayline.store.logged_model import SEARCH_LOGGED_MODELS_DEFAULT, SEARCH_LOGGED_MODELS_MAX
 from wayline.store.sql import datasets as dataset_inputs
-from wayline.store.sql import experiments, ingest, metric_history, run_search, runs
+from wayline.store.sql import (
+    experiments,
+    ingest,
+    logged_model_search,
+    logged_models,
+    metric_history,
+    run_search,
+    runs,
+)
 from wayline.store.sql.engine import make_engine, transaction
 from wayline.store.sql.keyset import check_max_results
 from wayline.store.sql.migrate import ensure_schema
@@ -221,6 +237,21 @@ class SqlTrackingStore:
                 conn, run_id, metric_key, max_results=max_results, page_token_text=page_token
             )
 
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        *,
+        max_results: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[tuple[str, Metric]]:
+        """Sampled histories of one metric of many runs; see :func:`metric_history.bulk_interval`."""
+        with transaction(self._engine) as conn:
+            return metric_history.bulk_interval(
+                conn, run_ids, metric_key, max_results=max_results, start_step=start_step, end_step=end_step
+            )
+
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         with transaction(self._engine, write=True) as conn:
             row = runs.require_active(conn, run_id)
@@ -246,6 +277,88 @@ class SqlTrackingStore:
                 order_by=order_by,
                 page_token_text=page_token,
             )
+
+    # -- logged models (the LoggedModelStore protocol; see ``logged_models``) --------------------------------
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: Sequence[Param] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> LoggedModel:
+        with transaction(self._engine, write=True) as conn:
+            return logged_models.create(
+                conn,
+                experiment_id,
+                name=name,
+                source_run_id=source_run_id,
+                model_type=model_type,
+                params=params,
+                tags=tags or {},
+            )
+
+    def get_logged_model(self, model_id: str, *, allow_deleted: bool = False) -> LoggedModel:
+        with transaction(self._engine) as conn:
+            return logged_models.get(conn, model_id, allow_deleted=allow_deleted)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.delete(conn, model_id)
+
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus, status_message: str | None = None
+    ) -> LoggedModel:
+        with transaction(self._engine, write=True) as conn:
+            return logged_models.finalize(conn, model_id, status, status_message)
+
+    def log_logged_model_params(self, model_id: str, params: Sequence[Param]) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.log_params(conn, model_id, params)
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.set_tags(conn, model_id, tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.delete_tag(conn, model_id, key)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        datasets: Sequence[DatasetFilter] = (),
+        max_results: int = SEARCH_LOGGED_MODELS_DEFAULT,
+        order_by: Sequence[LoggedModelOrder] = (),
+        page_token: str | None = None,
+    ) -> Page[LoggedModel]:
+        size = check_max_results(max_results, SEARCH_LOGGED_MODELS_MAX)
+        with transaction(self._engine) as conn:
+            return logged_model_search.search(
+                conn,
+                experiment_ids,
+                filter_string=filter_string,
+                datasets=datasets,
+                max_results=size,
+                order_by=order_by,
+                page_token_text=page_token,
+            )
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.log_outputs(conn, run_id, models)
+
+    def log_model_inputs(self, run_id: str, models: Sequence[LoggedModelInput]) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.log_inputs(conn, run_id, models)
+
+    def log_logged_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        with transaction(self._engine, write=True) as conn:
+            logged_models.log_metrics(conn, run_id, metrics)
 
 
 __all__ = ["SqlTrackingStore"]

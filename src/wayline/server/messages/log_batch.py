@@ -1,0 +1,174 @@
+"""The hot path of metric ingest: a ``runs/log-batch`` body decoded by hand.
+
+``orjson`` plus one loop over the points is several times faster than validating the
+:class:`~wayline.server.messages.runs.LogBatch` model (which still documents the body). A point whose fields
+already have their final types (a non-empty string key, a float value, integer timestamp and step) is built
+directly; anything else takes the careful path, which accepts what protobuf's JSON accepts (integers as
+strings, ``"NaN"``/``"Infinity"``) and refuses the rest with the same messages as the model-based routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from wayline.entities import Metric, Param, RunTag
+from wayline.errors import invalid_value
+from wayline.server.endpoint import malformed
+from wayline.server.messages.common import missing
+from wayline.wire import decode_float
+
+_new = object.__new__
+
+
+@dataclass(frozen=True)
+class ModelLink:
+    """Where a point of the batch also belongs to a logged model (MLflow 3's ``model_id`` on a metric)."""
+
+    index: int
+    model_id: str
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class DecodedBatch:
+    run_id: str
+    metrics: list[Metric]
+    params: list[Param]
+    tags: list[RunTag]
+    links: list[ModelLink] = field(default_factory=list)
+
+
+def decode_log_batch(body: bytes) -> DecodedBatch:
+    """The body of ``runs/log-batch``; 400 with MLflow's envelope for anything malformed or mistyped."""
+    if not body.strip():
+        data: Any = {}
+    else:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise malformed(str(exc)) from None
+    if not isinstance(data, dict):
+        raise malformed("the body must be a JSON object")
+    run_id = _text(data.get("run_id"), "run_id")
+    if not run_id:
+        raise missing("run_id")
+    links: list[ModelLink] = []
+    metrics = _metrics(data.get("metrics"), links)
+    params = [Param(k, v) for k, v in _pairs(data.get("params"), "params")]
+    tags = [RunTag(k, v) for k, v in _pairs(data.get("tags"), "tags")]
+    return DecodedBatch(run_id, metrics, params, tags, links)
+
+
+def _metrics(raw: object, links: list[ModelLink]) -> list[Metric]:
+    if raw is None:
+        return []
+    if type(raw) is not list:
+        raise invalid_value("metrics", raw, "Input should be a valid list")
+    out: list[Metric] = []
+    append = out.append
+    new = _new
+    for item in raw:
+        if type(item) is dict and "model_id" not in item:
+            key = item.get("key")
+            value = item.get("value")
+            timestamp = item.get("timestamp")
+            step = item.get("step", 0)
+            if (
+                type(value) is float
+                and type(timestamp) is int
+                and type(step) is int
+                and type(key) is str
+                and key
+            ):
+                # The fields are final: fill the frozen dataclass the way pickle restores one, without its
+                # per-field __init__ (a third of the cost of decoding a 1000-point batch).
+                metric = new(Metric)
+                fields = metric.__dict__
+                fields["key"] = key
+                fields["value"] = value
+                fields["timestamp"] = timestamp
+                fields["step"] = step
+                append(metric)
+                continue
+        append(_metric(item, len(out), links))
+    return out
+
+
+def _metric(item: object, index: int, links: list[ModelLink]) -> Metric:
+    where = f"metrics[{index}]"
+    if not isinstance(item, dict):
+        raise invalid_value(where, item, "Input should be a valid dictionary")
+    key = _text(item.get("key"), f"{where}.key")
+    if not key:
+        raise missing(f"{where}.key")
+    if item.get("value") is None:
+        raise missing(f"{where}.value")
+    if item.get("timestamp") is None:
+        raise missing(f"{where}.timestamp")
+    metric = Metric(
+        key,
+        decode_float(item["value"], f"{where}.value"),
+        _integer(item["timestamp"], f"{where}.timestamp"),
+        _integer(item.get("step") or 0, f"{where}.step"),
+    )
+    model_id = _text(item.get("model_id"), f"{where}.model_id")
+    if model_id:
+        links.append(
+            ModelLink(
+                index,
+                model_id,
+                _text(item.get("dataset_name"), f"{where}.dataset_name") or None,
+                _text(item.get("dataset_digest"), f"{where}.dataset_digest") or None,
+            )
+        )
+    return metric
+
+
+def _pairs(raw: object, name: str) -> list[tuple[str, str]]:
+    if raw is None:
+        return []
+    if type(raw) is not list:
+        raise invalid_value(name, raw, "Input should be a valid list")
+    out: list[tuple[str, str]] = []
+    for index, item in enumerate(raw):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            raise invalid_value(where, item, "Input should be a valid dictionary")
+        key = _text(item.get("key"), f"{where}.key")
+        if not key:
+            raise missing(f"{where}.key")
+        out.append((key, _text(item.get("value"), f"{where}.value")))
+    return out
+
+
+def _text(value: object, where: str) -> str:
+    """A string field: absent is ``""``; numbers become their text (as the pydantic messages do)."""
+    if value is None:
+        return ""
+    if type(value) is str:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise invalid_value(where, value, "Input should be a valid string")
+
+
+def _integer(value: object, where: str) -> int:
+    """An int64 field: a JSON integer, an integral float, or a decimal string (protobuf's JSON form)."""
+    if isinstance(value, bool):
+        raise invalid_value(where, value, "Input should be a valid integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.lstrip("-").isdigit():
+            return int(text)
+    raise invalid_value(where, value, "Input should be a valid integer")
+
+
+__all__ = ["DecodedBatch", "ModelLink", "decode_log_batch"]
