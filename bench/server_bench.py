@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_common import DEFAULT_POSTGRES, Postgres, args_json, exit_on_sigterm, when_and_where
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from server.harness import (
@@ -38,7 +39,7 @@ from server.harness import (
 from server.process import ServerProcess, memory
 from server.products import PRODUCTS, ServerOptions, start_server
 from server.report import PRODUCT_NAMES, Outcome, Outcomes, Report
-from server.stores import BACKENDS, DEFAULT_POSTGRES, Postgres, Store, fresh_store
+from server.stores import BACKENDS, Store, fresh_store
 from tracking_bench import MLFLOW_VERSION, ensure_mlflow_venv
 
 import wayline
@@ -251,14 +252,9 @@ def notes(bench: Bench, outcomes: Outcomes) -> list[str]:
 def save(bench: Bench, report: Report) -> Path:
     """The summary JSON (every record, problem and file name) and the markdown tables; returns the latter."""
     summary = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        **when_and_where(),
         "setup": setup_line(bench.args),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(bench.args).items()},
+        "args": args_json(bench.args),
         "outcomes": {
             backend: {
                 p: {"record": o.record, "problems": o.all_problems(), "files": o.files}
@@ -274,13 +270,9 @@ def save(bench: Bench, report: Report) -> Path:
     return md
 
 
-def _on_sigterm(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:
         check_harness(args.harness)
     except HarnessError as exc:
@@ -288,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if "mlflow" in args.products:
         ensure_mlflow_venv()
-    pg = Postgres(args.postgres_url) if "postgres" in args.backends else None
+    pg = Postgres(args.postgres_url, tag="srvbench") if "postgres" in args.backends else None
     if pg is not None:
         pg.check()
     args.results_dir.mkdir(parents=True, exist_ok=True)

@@ -14,24 +14,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import itertools
 import json
 import math
 import os
-import platform
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_common import (
+    DEFAULT_POSTGRES,
+    Postgres,
+    args_json,
+    dig,
+    exit_on_sigterm,
+    follow_lines,
+    product_uri,
+    when_and_where,
+)
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -42,7 +48,6 @@ MLFLOW_VENV = BENCH / ".mlflow-venv"
 MLFLOW_PYTHON = MLFLOW_VENV / "bin" / "python"
 MLFLOW_REQUIREMENTS = ("mlflow==3.17.2", "psycopg2-binary")
 MLFLOW_VERSION = "3.17.2"
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 #: Wayline's targets (from the issue).
 TARGET_LOG_BATCH_SQLITE = 200_000  # points/s, SQLite only
@@ -97,44 +102,6 @@ def products(skip_mlflow: bool) -> list[Product]:
     return found
 
 
-class Postgres:
-    """Creates the throwaway databases (``wayline_bench_*``, ``mlflow_bench_*``) and drops them."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url.rstrip("/")
-        self.created: list[str] = []
-        self._serial = itertools.count()
-
-    def _admin(self) -> Any:
-        import psycopg
-
-        return psycopg.connect(f"{self.server_url}/postgres", autocommit=True, connect_timeout=10)
-
-    def check(self) -> None:
-        with self._admin() as conn:
-            conn.execute("SELECT 1")
-
-    def create(self, product: str) -> str:
-        name = f"{product}_bench_{os.getpid()}_{next(self._serial)}"
-        with self._admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return f"{self.server_url}/{name}"
-
-    def drop(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1]
-        with self._admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if name in self.created:
-            self.created.remove(name)
-
-    def drop_all(self) -> None:
-        for name in list(self.created):
-            with contextlib.suppress(Exception):
-                self.drop(f"{self.server_url}/{name}")
-
-
 @contextlib.contextmanager
 def location(backend: str, product: str, pg: Postgres | None) -> Iterator[tuple[str, Path]]:
     """A fresh tracking URI and working folder for one workload; removed (database dropped) afterwards."""
@@ -147,8 +114,7 @@ def location(backend: str, product: str, pg: Postgres | None) -> Iterator[tuple[
         else:
             assert pg is not None
             url = pg.create(product)
-            # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; MLflow's venv has psycopg2 (the usual setup).
-            uri = url.replace("postgresql://", "postgresql+psycopg2://", 1) if product == "mlflow" else url
+            uri = product_uri(url, product)
         yield uri, workdir
     finally:
         if url and pg is not None:
@@ -179,29 +145,24 @@ def run_workload(
     command = [product.python, str(product.script), workload, "--uri", uri, *extra]
     stderr_path = workdir / "stderr.log"
     result: dict[str, Any] | None = None
+
+    def on_line(line: str) -> None:
+        nonlocal result
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            return
+        if event.get("event") == "progress":
+            on_progress(event)
+        elif event.get("event") == "result":
+            result = event
+
     with stderr_path.open("w") as stderr:
         proc = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=workdir, env=env
         )
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if event.get("event") == "progress":
-                    on_progress(event)
-                elif event.get("event") == "result":
-                    result = event
-            code = proc.wait()
-        finally:
-            timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        assert proc.stdout is not None
+        code = follow_lines(proc, proc.stdout, timeout, on_line)
     if code != 0 or result is None:
         tail = stderr_path.read_text(errors="replace").strip().splitlines()[-15:]
         why = f"timed out after {timeout:.0f} s" if code == -signal.SIGKILL else f"exit code {code}"
@@ -246,20 +207,11 @@ def headline(result: dict[str, Any]) -> str:
     )
 
 
-def _get(results: dict[str, Any], *path: str) -> Any:
-    node: Any = results
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
 def build_rows(backend: str, res: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
     """(measure, Wayline, MLflow, ratio, target, met) for one backend."""
     rows: list[tuple[str, str, str, str, str, str]] = []
-    w = _get(res, "log_batch", "wayline", "points_per_s")
-    m = _get(res, "log_batch", "mlflow", "points_per_s")
+    w = dig(res, ("log_batch", "wayline", "points_per_s"))
+    m = dig(res, ("log_batch", "mlflow", "points_per_s"))
     target = TARGET_LOG_BATCH_SQLITE if backend == "sqlite" else None
     rows.append(
         (
@@ -271,9 +223,9 @@ def build_rows(backend: str, res: dict[str, Any]) -> list[tuple[str, str, str, s
             _met(w >= target) if target and w is not None else "",
         )
     )
-    w_med = _get(res, "fluent", "wayline", "per_call_us_median")
+    w_med = dig(res, ("fluent", "wayline", "per_call_us_median"))
     for label, variant in (("sync", "mlflow"), ("async", "mlflow_async")):
-        m_med = _get(res, "fluent", variant, "per_call_us_median")
+        m_med = dig(res, ("fluent", variant, "per_call_us_median"))
         rows.append(
             (
                 f"fluent log_metric µs/call, median (vs MLflow {label})",
@@ -284,8 +236,8 @@ def build_rows(backend: str, res: dict[str, Any]) -> list[tuple[str, str, str, s
                 _met(w_med <= TARGET_FLUENT_US) if w_med is not None else "",
             )
         )
-    w99 = _get(res, "fluent", "wayline", "per_call_us_p99")
-    m99 = _get(res, "fluent", "mlflow", "per_call_us_p99")
+    w99 = dig(res, ("fluent", "wayline", "per_call_us_p99"))
+    m99 = dig(res, ("fluent", "mlflow", "per_call_us_p99"))
     rows.append(
         (
             "fluent log_metric µs/call, p99 (vs MLflow sync)",
@@ -296,9 +248,9 @@ def build_rows(backend: str, res: dict[str, Any]) -> list[tuple[str, str, str, s
             "",
         )
     )
-    w_e2e = _get(res, "fluent", "wayline", "end_to_end_points_per_s")
+    w_e2e = dig(res, ("fluent", "wayline", "end_to_end_points_per_s"))
     for label, variant in (("sync", "mlflow"), ("async", "mlflow_async")):
-        m_e2e = _get(res, "fluent", variant, "end_to_end_points_per_s")
+        m_e2e = dig(res, ("fluent", variant, "end_to_end_points_per_s"))
         rows.append(
             (
                 f"fluent end to end, points/s (vs MLflow {label})",
@@ -309,12 +261,12 @@ def build_rows(backend: str, res: dict[str, Any]) -> list[tuple[str, str, str, s
                 "",
             )
         )
-    w_pop = _get(res, "search", "wayline", "populate_runs_per_s")
-    m_pop = _get(res, "search", "mlflow", "populate_runs_per_s")
+    w_pop = dig(res, ("search", "wayline", "populate_runs_per_s"))
+    m_pop = dig(res, ("search", "mlflow", "populate_runs_per_s"))
     rows.append(("search population, runs/s (†)", _num(w_pop), _num(m_pop, 1), _ratio(w_pop, m_pop), "", ""))
     for q, label in (("p50_ms", "p50"), ("p95_ms", "p95")):
-        w_q = _get(res, "search", "wayline", q)
-        m_q = _get(res, "search", "mlflow", q)
+        w_q = dig(res, ("search", "wayline", q))
+        m_q = dig(res, ("search", "mlflow", q))
         is_p50 = q == "p50_ms"
         rows.append(
             (
@@ -328,8 +280,8 @@ def build_rows(backend: str, res: dict[str, Any]) -> list[tuple[str, str, str, s
         )
     checks = []
     for product in ("wayline", "mlflow"):
-        ok = [_get(res, wl, product, "correct") for wl in WORKLOAD_NAMES]
-        ok += [_get(res, "fluent", "mlflow_async", "correct")] if product == "mlflow" else []
+        ok = [dig(res, (wl, product, "correct")) for wl in WORKLOAD_NAMES]
+        ok += [dig(res, ("fluent", "mlflow_async", "correct"))] if product == "mlflow" else []
         known = [x for x in ok if x is not None]
         checks.append("—" if not known else ("[green]all correct" if all(known) else "[red]WRONG"))
     rows.append(("results checked", checks[0], checks[1], "", "", ""))
@@ -345,9 +297,9 @@ def size_notes(all_results: dict[str, Any], args: argparse.Namespace) -> list[st
             ("mlflow", "MLflow"),
             ("mlflow_async", "MLflow async"),
         ):
-            lb = _get(res, "log_batch", product, "points")
-            fl = _get(res, "fluent", product, "calls")
-            se = _get(res, "search", product)
+            lb = dig(res, ("log_batch", product, "points"))
+            fl = dig(res, ("fluent", product, "calls"))
+            se = dig(res, ("search", product))
             bits = []
             if lb is not None:
                 bits.append(f"log_batch {lb:,} points")
@@ -366,7 +318,7 @@ def size_notes(all_results: dict[str, Any], args: argparse.Namespace) -> list[st
         sample = ", ".join(
             f"{backend} {n:,}"
             for backend, r in all_results.items()
-            if (n := _get(r, "search", "mlflow", "populate_api_runs")) is not None
+            if (n := dig(r, ("search", "mlflow", "populate_api_runs"))) is not None
         )
         notes.append(
             "(†) Population: Wayline logged every run through its API (create_run + log_batch per run). "
@@ -401,7 +353,7 @@ def print_report(all_results: dict[str, Any], errors: list[str], args: argparse.
     for note in size_notes(all_results, args):
         console.print(note)
     search = next(
-        (_get(r, "search", "wayline") for r in all_results.values() if _get(r, "search", "wayline")), None
+        (dig(r, ("search", "wayline")) for r in all_results.values() if dig(r, ("search", "wayline"))), None
     )
     if search:
         console.print(
@@ -457,18 +409,14 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, Product, str]]:
     return steps
 
 
-def _on_sigterm(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     if not args.skip_mlflow:
         ensure_mlflow_venv()
     pg: Postgres | None = None
     if "postgres" in args.backends:
-        pg = Postgres(args.postgres_url)
+        pg = Postgres(args.postgres_url, tag="bench")
         pg.check()
     started = time.perf_counter()
     all_results: dict[str, dict[str, dict[str, Any]]] = {b: {} for b in args.backends}
@@ -536,14 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"Total time {time.perf_counter() - started:.0f} s.")
     if args.json:
         payload = {
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-            },
+            **when_and_where(),
             "mlflow_version": MLFLOW_VERSION,
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "args": args_json(args),
             "results": all_results,
             "errors": errors,
         }

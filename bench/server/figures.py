@@ -12,6 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from bench_common import dig
+
 Record = dict[str, Any]
 
 
@@ -146,7 +148,7 @@ class Row:
 
 
 def value(record: Record | None, path: tuple[str, ...]) -> float | None:
-    node = _raw(record, path)
+    node = dig(record, path)
     if isinstance(node, bool) or not isinstance(node, (int, float)) or math.isnan(node):
         return None
     return float(node)
@@ -208,21 +210,12 @@ def problems(record: Record | None) -> list[str]:
         (("concurrency", "errors"), 0, "concurrency: requests failed"),
     )
     for path, want, message in checks:
-        got = _raw(record, path)
+        got = dig(record, path)
         if got is not None and got != want:
-            samples = _raw(record, (*path[:-1], "error_samples")) or []
+            samples = dig(record, (*path[:-1], "error_samples")) or []
             detail = f"; first: {samples[0]}" if samples else ""
             found.append(f"{message} ({'.'.join(path)} = {got!r}{detail})")
-    unpaged_error = _raw(record, ("metric_history", "unpaged", "error"))
+    unpaged_error = dig(record, ("metric_history", "unpaged", "error"))
     if unpaged_error:
         found.append(f"metric_history: one-call history failed: {unpaged_error}")
     return found
-
-
-def _raw(record: Record | None, path: tuple[str, ...]) -> Any:
-    node: Any = record
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node

@@ -11,11 +11,12 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench_common import follow_lines
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_HARNESS = REPO.parent / "shared" / "bench" / "rest_bench.py"
@@ -72,21 +73,15 @@ class Harness:
             proc = subprocess.Popen(
                 command, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
             )
-            timer = threading.Timer(self.timeout_s, proc.kill)
-            timer.start()
-            try:
-                assert proc.stderr is not None
-                for line in proc.stderr:
-                    stderr_copy.write(line)
-                    stderr_copy.flush()
-                    if match := _SCENARIO_LINE.search(line):
-                        on_scenario(match.group(1))
-                code = proc.wait()
-            finally:
-                timer.cancel()
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+
+            def on_line(line: str) -> None:
+                stderr_copy.write(line)
+                stderr_copy.flush()
+                if match := _SCENARIO_LINE.search(line):
+                    on_scenario(match.group(1))
+
+            assert proc.stderr is not None
+            code = follow_lines(proc, proc.stderr, self.timeout_s, on_line)
         if code != 0 or not out.is_file():
             why = f"killed after {self.timeout_s:.0f} s" if code < 0 else f"exit code {code}"
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])

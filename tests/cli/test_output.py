@@ -1,4 +1,4 @@
-"""Formatting helpers of the CLI: times, durations, numbers, sizes, truncation and JSON values."""
+"""Formatting helpers of the CLI: times, durations, numbers, sizes and truncation."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from wayline.cli.output import (
     format_size,
     format_tags,
     format_timestamp,
-    json_float,
     truncate,
 )
 
@@ -77,10 +76,6 @@ def test_truncate() -> None:
     assert len(truncate("y" * 100, 18)) == 18
 
 
-def test_format_tags_and_json_float() -> None:
+def test_format_tags() -> None:
     assert format_tags({"b": "2", "a": "1"}) == "a=1, b=2"
     assert format_tags({"k": "v" * 100}, width=10) == "k=vvvvvvv…"
-    assert json_float(0.5) == 0.5
-    assert json_float(math.nan) == "NaN"
-    assert json_float(math.inf) == "Infinity"
-    assert json_float(-math.inf) == "-Infinity"

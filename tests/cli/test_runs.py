@@ -65,6 +65,7 @@ def test_list_json(run_cli: Invoke, churn: Churn, sqlite_backend: Backend) -> No
     runs = json.loads(result.stdout)
     assert [r["info"]["run_id"] for r in runs] == [churn.best, churn.middle, churn.worst]
     best = runs[0]
+    assert set(best) == {"info", "data", "inputs", "outputs"}
     stored = sqlite_backend.service.get_run(churn.best)
     assert best["info"] == {
         "run_id": churn.best,
@@ -93,8 +94,6 @@ def test_list_json(run_cli: Invoke, churn: Churn, sqlite_backend: Backend) -> No
                 "digest": "d1g3st",
                 "source_type": "local",
                 "source": "/data/train.csv",
-                "schema": None,
-                "profile": None,
             },
         }
     ]

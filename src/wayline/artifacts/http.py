@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import mimetypes
 import os
-import secrets
 import shutil
 import tempfile
 import weakref
@@ -35,8 +33,15 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
-from wayline.artifacts.local import _plan_upload
-from wayline.artifacts.path import safe_relative_path, uri_scheme
+from wayline.artifacts.path import join_path, safe_file_path, safe_relative_path, uri_scheme
+from wayline.artifacts.transfer import (
+    BodyReader,
+    content_type,
+    download_target,
+    plan_dir_upload,
+    plan_file_upload,
+    reserve_temp,
+)
 from wayline.entities import FileInfo
 from wayline.errors import (
     ErrorCode,
@@ -51,12 +56,7 @@ from wayline.transport import HttpConfig, HttpTransport, ServerUrl, parse_server
 PROXY_ROOT = "/api/2.0/mlflow-artifacts/artifacts"
 _LIST_MARKER = "/mlflow-artifacts/artifacts"
 _CHUNK = 1024 * 1024
-_TEMP_PREFIX = ".wayline-tmp-"
 _TRACKING_ENV = ("WAYLINE_TRACKING_URI", "MLFLOW_TRACKING_URI")
-
-
-def _join(base: str, name: str) -> str:
-    return f"{base}/{name}" if base else name
 
 
 def _encode(rel: str) -> str:
@@ -117,26 +117,16 @@ class HttpArtifactRepository:
     # -- writing ---------------------------------------------------------------------------------------------
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         """Upload one local file into the directory ``artifact_path`` (the root when None)."""
-        source = Path(local_file)
-        if not source.is_file():
-            raise invalid_value("local_file", str(local_file), "not an existing regular file")
-        base = safe_relative_path(artifact_path, field="artifact_path")
-        rel = safe_relative_path(_join(base, source.name), field="local_file")
-        self._upload_file(source, rel)
+        self._upload_file(*plan_file_upload(local_file, artifact_path))
 
     def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
         """Upload a local directory's files, recursively, into ``artifact_path``; every name is checked
         before the first upload (directories hold no data of their own over HTTP)."""
-        source = Path(local_dir)
-        if not source.is_dir():
-            raise invalid_value("local_dir", str(local_dir), "not an existing directory")
-        base = safe_relative_path(artifact_path, field="artifact_path")
-        _, files = _plan_upload(source, base)
-        for file, rel in files:
+        for file, rel in plan_dir_upload(local_dir, artifact_path).files:
             self._upload_file(file, rel)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
-        rel = self._file_path(artifact_file, "artifact_file")
+        rel = safe_file_path(artifact_file)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise invalid_value("data", type(data).__name__, "must be bytes")
         self._put(rel, bytes(data))
@@ -144,7 +134,7 @@ class HttpArtifactRepository:
     def write_stream(self, artifact_file: str, stream: BinaryIO) -> int:
         """Upload ``stream`` to ``artifact_file``; a stream that cannot seek is first spooled to a private
         temporary file, so a retried request sends the same bytes again."""
-        rel = self._file_path(artifact_file, "artifact_file")
+        rel = safe_file_path(artifact_file)
         if _seekable(stream):
             start = stream.tell()
             size = stream.seek(0, os.SEEK_END) - start
@@ -181,7 +171,7 @@ class HttpArtifactRepository:
             rel
             and len(infos) == 1
             and not infos[0].is_dir
-            and infos[0].path == _join(rel, rel.split("/")[-1])
+            and infos[0].path == join_path(rel, rel.split("/")[-1])
         ):
             return []
         return infos
@@ -194,7 +184,7 @@ class HttpArtifactRepository:
                 redact_url(self.root_uri),
                 f"listing needs a tracking server's artifact proxy URL (one containing {PROXY_ROOT!r})",
             )
-        listed = _join(self._list_root, rel)
+        listed = join_path(self._list_root, rel)
         params = {"path": listed} if listed else None
         try:
             answer = self._transport.call("GET", "", params=params, url=self._list_url)
@@ -207,12 +197,14 @@ class HttpArtifactRepository:
                 continue
             size = item.get("file_size")
             is_dir = bool(item.get("is_dir", False))
-            infos.append(FileInfo(_join(rel, name), is_dir, None if is_dir or size is None else int(size)))
+            infos.append(
+                FileInfo(join_path(rel, name), is_dir, None if is_dir or size is None else int(size))
+            )
         return sorted(infos, key=lambda info: info.path)
 
     def open(self, artifact_file: str) -> BinaryIO:
         """A streaming reader of one file; the caller closes it (ResourceNotFound when missing)."""
-        rel = self._file_path(artifact_file, "artifact_file")
+        rel = safe_file_path(artifact_file)
         response = self._transport.send("GET", self._file_url(rel))
         return io.BufferedReader(_ResponseReader(response, self), buffer_size=_CHUNK)
 
@@ -223,36 +215,26 @@ class HttpArtifactRepository:
         (removed again if the download fails).
         """
         rel = safe_relative_path(artifact_path, field="artifact_path")
-        created = dst_path is None
-        destination = Path(tempfile.mkdtemp(prefix="wayline-download-")) if created else Path(str(dst_path))
+        destination, local = download_target(dst_path, rel)
         try:
-            destination.mkdir(parents=True, exist_ok=True)
-            local = destination.joinpath(*rel.split("/")) if rel else destination
             children = self.list_artifacts(rel) if rel else None
             if rel and not children:
                 self._download_single(rel, local)
             else:
                 self._download_tree(rel, local, children)
         except BaseException:
-            if created:
+            if dst_path is None:
                 shutil.rmtree(destination, ignore_errors=True)
             raise
         return local
 
     # -- internals -------------------------------------------------------------------------------------------
-    def _file_path(self, artifact_file: str, field: str) -> str:
-        rel = safe_relative_path(artifact_file, field=field)
-        if not rel:
-            raise invalid_value(field, artifact_file, "must name a file, not the artifact root")
-        return rel
-
     def _file_url(self, rel: str) -> str:
         return f"{self._files_url}/{_encode(rel)}" if rel else self._files_url
 
     def _put(self, rel: str, body: Any) -> None:
-        content_type = mimetypes.guess_type(rel.rsplit("/", 1)[-1])[0] or "application/octet-stream"
         self._transport.send(
-            "PUT", self._file_url(rel), data=body, headers={"Content-Type": content_type}
+            "PUT", self._file_url(rel), data=body, headers={"Content-Type": content_type(rel)}
         ).close()
 
     def _upload_file(self, source: Path, rel: str) -> None:
@@ -295,7 +277,7 @@ class HttpArtifactRepository:
         response = self._transport.send("GET", self._file_url(rel))
         try:
             local.parent.mkdir(parents=True, exist_ok=True)
-            temp = _reserve_temp(local.parent)
+            temp = reserve_temp(local.parent)
         except BaseException:
             response.close()
             raise
@@ -315,32 +297,23 @@ class HttpArtifactRepository:
             raise
 
 
-class _ResponseReader(io.RawIOBase):
+class _ResponseReader(BodyReader):
     """A streaming response body as a raw binary file; keeps its repository (and connections) alive."""
 
     def __init__(self, response: requests.Response, owner: HttpArtifactRepository) -> None:
+        super().__init__(self._read_raw, response.close)
         self._response = response
         self._owner = owner
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
+    def _read_raw(self, size: int) -> bytes:
         try:
-            data = self._response.raw.read(len(view), decode_content=True)
+            data: bytes = self._response.raw.read(size, decode_content=True)
         except Exception as exc:  # urllib3 errors are not OSErrors
             raise WaylineError(
                 f"Reading an artifact from {self._owner._transport.server} broke off: {type(exc).__name__}",
                 error_code=ErrorCode.IO_ERROR,
             ) from None
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._response.close()
-        super().close()
+        return data
 
 
 def _quote_path(path: str) -> str:
@@ -381,18 +354,6 @@ def _seekable(stream: BinaryIO) -> bool:
         return bool(stream.seekable())
     except (AttributeError, OSError, ValueError):
         return False
-
-
-def _reserve_temp(directory: Path) -> Path:
-    """Create an empty temporary file in ``directory`` (mode from the umask, like any written file)."""
-    while True:
-        temp = directory / f"{_TEMP_PREFIX}{secrets.token_hex(8)}"
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return temp
 
 
 __all__ = ["PROXY_ROOT", "HttpArtifactRepository"]

@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import stat
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from wayline.artifacts.path import safe_relative_path, uri_scheme
+from wayline.artifacts.path import join_path, safe_relative_path, uri_scheme
+from wayline.artifacts.transfer import (
+    TEMP_PREFIX,
+    download_target,
+    plan_dir_upload,
+    plan_file_upload,
+    reserve_temp,
+)
 from wayline.entities import FileInfo
 from wayline.errors import InvalidParameterValue, ResourceNotFound, invalid_value
 
 #: Bytes read from a stream at a time by :meth:`LocalArtifactRepository.write_stream`.
 STREAM_CHUNK_SIZE = 1024 * 1024
-# Temporary siblings used for atomic writes; never listed or downloaded.
-_TEMP_PREFIX = ".wayline-tmp-"
 _WINDOWS_DRIVE_PATH = re.compile(r"^/[A-Za-z]:")
 
 
@@ -48,46 +51,30 @@ class LocalArtifactRepository:
 
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         """Copy one local file into the directory ``artifact_path`` (the root when None)."""
-        source = Path(local_file)
-        if not source.is_file():
-            raise invalid_value("local_file", str(local_file), "not an existing regular file")
-        base = safe_relative_path(artifact_path, field="artifact_path")
-        rel = safe_relative_path(_join(base, source.name), field="local_file")
+        source, rel = plan_file_upload(local_file, artifact_path)
         _atomic_copy(source, self._writable_file(rel, "local_file", str(local_file)))
 
     def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
         """Copy a local directory's contents, recursively, into ``artifact_path``.
 
-        Everything is checked before anything is written: file names must be safe artifact paths, and
-        symbolic links to directories and special files (pipes, sockets) are refused. Links to files are
-        copied by content.
+        Everything is checked before anything is written (see :func:`plan_dir_upload`: file names must be
+        safe artifact paths, links to directories and special files are refused), and every target must
+        resolve inside the root. Links to files are copied by content.
         """
-        source = Path(local_dir)
-        if not source.is_dir():
-            raise invalid_value("local_dir", str(local_dir), "not an existing directory")
-        base = safe_relative_path(artifact_path, field="artifact_path")
-        dirs, files = _plan_upload(source, base)
-        for rel in [*dirs, *(rel for _, rel in files)]:
+        plan = plan_dir_upload(local_dir, artifact_path)
+        for rel in [*plan.dirs, *(rel for _, rel in plan.files)]:
             self._real(rel, "local_dir", str(local_dir))
-        for rel in dirs:
+        for rel in plan.dirs:
             self._make_dirs(rel, "local_dir", str(local_dir))
-        for file, rel in files:
+        for file, rel in plan.files:
             _atomic_copy(file, self._writable_file(rel, "local_dir", str(local_dir)))
 
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
         """Write ``data`` to ``artifact_file`` atomically: readers see the old or the new content."""
         rel = safe_relative_path(artifact_file, field="artifact_file")
-        target = self._writable_file(rel, "artifact_file", artifact_file)
-        temp = _reserve_temp(target.parent)
-        try:
-            with temp.open("wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        _write_atomically(
+            self._writable_file(rel, "artifact_file", artifact_file), lambda out: out.write(data)
+        )
 
     def write_stream(self, artifact_file: str, stream: BinaryIO) -> int:
         """Copy ``stream`` to ``artifact_file`` in bounded chunks, atomically; return the bytes written.
@@ -97,17 +84,7 @@ class LocalArtifactRepository:
         """
         rel = safe_relative_path(artifact_file, field="artifact_file")
         target = self._writable_file(rel, "artifact_file", artifact_file)
-        temp = _reserve_temp(target.parent)
-        try:
-            with temp.open("wb") as out:
-                written = _copy_stream(stream, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return written
+        return _write_atomically(target, lambda out: _copy_stream(stream, out))
 
     def delete_artifacts(self, artifact_path: str | None = None) -> None:
         """Delete a file or a directory tree; everything under the root (not the root) when None.
@@ -132,7 +109,7 @@ class LocalArtifactRepository:
             return []
         real_root = os.path.realpath(self.root)
         infos = [
-            FileInfo(path=_join(rel, name), is_dir=is_dir, file_size=None if is_dir else size)
+            FileInfo(path=join_path(rel, name), is_dir=is_dir, file_size=None if is_dir else size)
             for name, _, is_dir, size in _children(directory, real_root)
         ]
         return sorted(infos, key=lambda info: info.path)
@@ -146,12 +123,7 @@ class LocalArtifactRepository:
         source = self._real(rel, "artifact_path", artifact_path)
         if not (source.is_file() or source.is_dir()):
             raise ResourceNotFound(f"No artifact found at path '{rel}'")
-        if dst_path is None:
-            destination = Path(tempfile.mkdtemp(prefix="wayline-download-"))
-        else:
-            destination = Path(dst_path)
-            destination.mkdir(parents=True, exist_ok=True)
-        local = destination.joinpath(*rel.split("/")) if rel else destination
+        local = download_target(dst_path, rel)[1]
         if source.is_file():
             local.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, local)
@@ -235,17 +207,13 @@ def _file_uri_path(uri: str) -> str:
     return path
 
 
-def _join(base: str, name: str) -> str:
-    return f"{base}/{name}" if base else name
-
-
 def _is_within(real: str, real_root: str) -> bool:
     return real == real_root or os.path.commonpath([real, real_root]) == real_root
 
 
 def _is_visible(name: str) -> bool:
     """Whether a directory entry is addressable as an artifact (temporary and unsafe names are not)."""
-    if name.startswith(_TEMP_PREFIX):
+    if name.startswith(TEMP_PREFIX):
         return False
     try:
         return safe_relative_path(name) == name
@@ -276,7 +244,7 @@ def _walk(top: Path, real_root: str) -> Iterator[tuple[str, Path, bool]]:
     while stack:
         prefix, directory, seen = stack.pop()
         for name, real, is_dir, _ in sorted(_children(directory, real_root)):
-            rel = _join(prefix, name)
+            rel = join_path(prefix, name)
             if is_dir:
                 if real in seen:
                     continue
@@ -286,42 +254,25 @@ def _walk(top: Path, real_root: str) -> Iterator[tuple[str, Path, bool]]:
                 yield rel, real, False
 
 
-def _plan_upload(source: Path, base: str) -> tuple[list[str], list[tuple[Path, str]]]:
-    """The directories to create and the ``(file, artifact path)`` pairs to copy for ``log_artifacts``."""
-    dirs: list[str] = [base] if base else []
-    files: list[tuple[Path, str]] = []
-    for current, dirnames, filenames in os.walk(source, followlinks=False):
-        here = Path(current)
-        prefix = here.relative_to(source).as_posix()
-        for name in sorted(dirnames):
-            if (here / name).is_symlink():
-                raise invalid_value("local_dir", str(here / name), "links to directories are refused")
-            rel = _join(prefix, name) if prefix != "." else name
-            dirs.append(safe_relative_path(_join(base, rel), field="local_dir"))
-        for name in sorted(filenames):
-            file = here / name
-            if not file.is_file():
-                raise invalid_value("local_dir", str(file), "not a regular file")
-            rel = _join(prefix, name) if prefix != "." else name
-            files.append((file, safe_relative_path(_join(base, rel), field="local_dir")))
-    return dirs, files
-
-
-def _reserve_temp(directory: Path) -> Path:
-    """Create an empty temporary file in ``directory`` (mode from the umask, like any written file)."""
-    while True:
-        temp = directory / f"{_TEMP_PREFIX}{secrets.token_hex(8)}"
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return temp
+def _write_atomically(target: Path, fill: Callable[[BinaryIO], int]) -> int:
+    """Write a temporary sibling of ``target`` with ``fill``, sync it, then rename it over ``target``; the
+    target is left untouched if anything fails. Returns what ``fill`` returned (the bytes written)."""
+    temp = reserve_temp(target.parent)
+    try:
+        with temp.open("wb") as out:
+            written = fill(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return written
 
 
 def _atomic_copy(source: Path, target: Path) -> None:
     """Stream ``source`` into a temporary sibling of ``target``, then rename it over ``target``."""
-    temp = _reserve_temp(target.parent)
+    temp = reserve_temp(target.parent)
     try:
         shutil.copyfile(source, temp)
         os.replace(temp, target)

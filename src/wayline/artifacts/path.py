@@ -53,6 +53,19 @@ def safe_relative_path(path: str | None, *, field: str = "path") -> str:
     raise invalid_value(field, path, "too many levels of percent-encoding")
 
 
+def safe_file_path(artifact_file: str, *, field: str = "artifact_file") -> str:
+    """:func:`safe_relative_path` of a path that must name a file: the artifact root is refused."""
+    rel = safe_relative_path(artifact_file, field=field)
+    if not rel:
+        raise invalid_value(field, artifact_file, "must name a file, not the artifact root")
+    return rel
+
+
+def join_path(base: str, name: str) -> str:
+    """Two safe relative paths as one (either may be ``""``, the root)."""
+    return f"{base}/{name}" if base and name else base or name
+
+
 def uri_scheme(uri: str, *, field: str = "artifact_uri") -> str:
     """The lower-case scheme of ``uri``; ``""`` for a plain path (and for a drive letter on Windows).
 
@@ -102,6 +115,8 @@ __all__ = [
     "MAX_ARTIFACT_PATH_LENGTH",
     "MAX_PERCENT_DECODES",
     "invalid_value",
+    "join_path",
+    "safe_file_path",
     "safe_relative_path",
     "uri_scheme",
 ]

@@ -12,16 +12,13 @@ Nothing is held in memory whole: files go up with boto3's managed transfer (mult
 
 from __future__ import annotations
 
-import mimetypes
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 from urllib.parse import urlsplit
 
-from wayline.artifacts.local import _plan_upload
 from wayline.artifacts.multipart import (
     MAX_UPLOAD_PARTS,
     PRESIGNED_URL_TTL_SECONDS,
@@ -31,8 +28,9 @@ from wayline.artifacts.multipart import (
     UploadedPart,
     attachment_disposition,
 )
-from wayline.artifacts.path import safe_relative_path, uri_scheme
+from wayline.artifacts.path import join_path, safe_file_path, safe_relative_path, uri_scheme
 from wayline.artifacts.s3_client import ObjectReader, s3_client, s3_errors
+from wayline.artifacts.transfer import content_type, download_target, plan_dir_upload, plan_file_upload
 from wayline.entities import FileInfo
 from wayline.errors import InternalError, InvalidParameterValue, ResourceNotFound, invalid_value
 
@@ -63,29 +61,19 @@ class S3ArtifactRepository:
     # -- writing ----------------------------------------------------------------------------------------
     def log_artifact(self, local_file: str | Path, artifact_path: str | None = None) -> None:
         """Upload one local file into the directory ``artifact_path`` (the root when None)."""
-        source = Path(local_file)
-        if not source.is_file():
-            raise invalid_value("local_file", str(local_file), "not an existing regular file")
-        base = safe_relative_path(artifact_path, field="artifact_path")
-        rel = safe_relative_path(_join(base, source.name), field="local_file")
-        self._upload_file(source, rel)
+        self._upload_file(*plan_file_upload(local_file, artifact_path))
 
     def log_artifacts(self, local_dir: str | Path, artifact_path: str | None = None) -> None:
         """Upload a local directory's contents, recursively; every name is checked before any upload."""
-        source = Path(local_dir)
-        if not source.is_dir():
-            raise invalid_value("local_dir", str(local_dir), "not an existing directory")
-        base = safe_relative_path(artifact_path, field="artifact_path")
-        _, files = _plan_upload(source, base)
-        for file, rel in files:
+        for file, rel in plan_dir_upload(local_dir, artifact_path).files:
             self._upload_file(file, rel)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
         """Write ``data`` as the object ``artifact_file``."""
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         with s3_errors(rel):
             self._client().put_object(
-                Bucket=self.bucket, Key=self._key(rel), Body=data, ContentType=_content_type(rel)
+                Bucket=self.bucket, Key=self._key(rel), Body=data, ContentType=content_type(rel)
             )
 
     def write_stream(self, artifact_file: str, stream: BinaryIO) -> int:
@@ -94,17 +82,17 @@ class S3ArtifactRepository:
         A stream shorter than :data:`PART_SIZE` is one ``put_object``; a longer one is a multipart upload
         of bounded parts, aborted if anything fails, so the object appears only once complete.
         """
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         key = self._key(rel)
         client = self._client()
         data = _read_part(stream, PART_SIZE)
         if len(data) < PART_SIZE:
             with s3_errors(rel):
-                client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=_content_type(rel))
+                client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type(rel))
             return len(data)
         with s3_errors(rel):
             upload_id = client.create_multipart_upload(
-                Bucket=self.bucket, Key=key, ContentType=_content_type(rel)
+                Bucket=self.bucket, Key=key, ContentType=content_type(rel)
             )["UploadId"]
         try:
             parts: list[CompletedPartTypeDef] = []
@@ -158,12 +146,12 @@ class S3ArtifactRepository:
                 for common in page.get("CommonPrefixes", []):
                     name = common.get("Prefix", "")[len(prefix) :].removesuffix("/")
                     if _is_visible(name):
-                        infos.append(FileInfo(path=_join(rel, name), is_dir=True))
+                        infos.append(FileInfo(path=join_path(rel, name), is_dir=True))
                 for item in page.get("Contents", []):
                     name = item.get("Key", "")[len(prefix) :]
                     if _is_visible(name):
                         size = item.get("Size")
-                        infos.append(FileInfo(path=_join(rel, name), is_dir=False, file_size=size))
+                        infos.append(FileInfo(path=join_path(rel, name), is_dir=False, file_size=size))
         return sorted(infos, key=lambda info: info.path)
 
     def download_artifacts(self, artifact_path: str, dst_path: str | Path | None = None) -> Path:
@@ -176,12 +164,7 @@ class S3ArtifactRepository:
         below = [] if is_file else list(self._keys_below(rel))
         if rel and not is_file and not below:
             raise ResourceNotFound(f"No artifact found at path '{rel}'")
-        if dst_path is None:
-            destination = Path(tempfile.mkdtemp(prefix="wayline-download-"))
-        else:
-            destination = Path(dst_path)
-            destination.mkdir(parents=True, exist_ok=True)
-        local = destination.joinpath(*rel.split("/")) if rel else destination
+        local = download_target(dst_path, rel)[1]
         client = self._client()
         if is_file:
             local.parent.mkdir(parents=True, exist_ok=True)
@@ -194,13 +177,13 @@ class S3ArtifactRepository:
             sub = key[len(prefix) :]
             target = local.joinpath(*sub.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            with s3_errors(_join(rel, sub)):
+            with s3_errors(join_path(rel, sub)):
                 client.download_file(self.bucket, key, str(target))
         return local
 
     def open(self, artifact_file: str) -> BinaryIO:
         """Stream the object ``artifact_file``; the caller closes it. ``size`` holds its length."""
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         try:
             with s3_errors(rel):
                 response = self._client().get_object(Bucket=self.bucket, Key=self._key(rel))
@@ -215,14 +198,14 @@ class S3ArtifactRepository:
         self, artifact_file: str, num_parts: int, *, expires_in: int = PRESIGNED_URL_TTL_SECONDS
     ) -> MultipartUpload:
         """Start a multipart upload of ``artifact_file`` and presign a PUT URL for each of its parts."""
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         if not isinstance(num_parts, int) or not 1 <= num_parts <= MAX_UPLOAD_PARTS:
             raise invalid_value("num_parts", num_parts, f"must be between 1 and {MAX_UPLOAD_PARTS}")
         key = self._key(rel)
         client = self._client()
         with s3_errors(rel):
             upload_id = client.create_multipart_upload(
-                Bucket=self.bucket, Key=key, ContentType=_content_type(rel)
+                Bucket=self.bucket, Key=key, ContentType=content_type(rel)
             )["UploadId"]
             credentials = tuple(
                 PartCredential(
@@ -241,7 +224,7 @@ class S3ArtifactRepository:
         self, artifact_file: str, upload_id: str, parts: list[UploadedPart]
     ) -> None:
         """Assemble the uploaded ``parts`` (any order) into the object ``artifact_file``."""
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         _check_upload_id(upload_id)
         if not parts:
             raise invalid_value("parts", parts, "must list at least one uploaded part")
@@ -256,7 +239,7 @@ class S3ArtifactRepository:
 
     def abort_multipart_upload(self, artifact_file: str, upload_id: str) -> None:
         """Drop an unfinished multipart upload and the parts uploaded so far."""
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         _check_upload_id(upload_id)
         with s3_errors(rel, upload_id=upload_id):
             self._client().abort_multipart_upload(Bucket=self.bucket, Key=self._key(rel), UploadId=upload_id)
@@ -265,7 +248,7 @@ class S3ArtifactRepository:
         self, artifact_file: str, *, expires_in: int = PRESIGNED_URL_TTL_SECONDS
     ) -> PresignedUrl:
         """A GET URL that downloads ``artifact_file`` as an attachment, with the object's size."""
-        rel = _file_path(artifact_file)
+        rel = safe_file_path(artifact_file)
         key = self._key(rel)
         client = self._client()
         with s3_errors(rel):
@@ -285,15 +268,15 @@ class S3ArtifactRepository:
         self, artifact_file: str, *, expires_in: int = PRESIGNED_URL_TTL_SECONDS
     ) -> PresignedUrl:
         """A single PUT URL for ``artifact_file``; the client must send the returned headers."""
-        rel = _file_path(artifact_file)
-        content_type = _content_type(rel)
+        rel = safe_file_path(artifact_file)
+        media_type = content_type(rel)
         with s3_errors(rel):
             url = self._client().generate_presigned_url(
                 "put_object",
-                Params={"Bucket": self.bucket, "Key": self._key(rel), "ContentType": content_type},
+                Params={"Bucket": self.bucket, "Key": self._key(rel), "ContentType": media_type},
                 ExpiresIn=expires_in,
             )
-        return PresignedUrl(url=url, headers={"Content-Type": content_type})
+        return PresignedUrl(url=url, headers={"Content-Type": media_type})
 
     # -- helpers ----------------------------------------------------------------------------------------
     def _client(self) -> S3Client:
@@ -346,7 +329,7 @@ class S3ArtifactRepository:
                 str(source),
                 self.bucket,
                 self._key(rel),
-                ExtraArgs={"ContentType": _content_type(rel)},
+                ExtraArgs={"ContentType": content_type(rel)},
                 Config=config,
             )
 
@@ -360,13 +343,6 @@ def _parse_root(root_uri: str) -> tuple[str, str]:
     if not _BUCKET.match(parts.netloc):
         raise invalid_value("artifact_uri", root_uri, "s3:// URIs need a valid bucket name")
     return parts.netloc, safe_relative_path(parts.path.lstrip("/"), field="artifact_uri")
-
-
-def _file_path(artifact_file: str) -> str:
-    rel = safe_relative_path(artifact_file, field="artifact_file")
-    if not rel:
-        raise invalid_value("artifact_file", artifact_file, "must name a file, not the artifact root")
-    return rel
 
 
 def _check_upload_id(upload_id: str) -> None:
@@ -390,14 +366,6 @@ def _read_part(stream: BinaryIO, size: int) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
-
-
-def _content_type(rel: str) -> str:
-    return mimetypes.guess_type(rel.rsplit("/", 1)[-1])[0] or "application/octet-stream"
-
-
-def _join(base: str, name: str) -> str:
-    return f"{base}/{name}" if base else name
 
 
 def _is_visible(name: str) -> bool:

@@ -4,12 +4,12 @@ Wayline errors, and a binary file object over an object's body."""
 from __future__ import annotations
 
 import functools
-import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from wayline.artifacts.transfer import BodyReader
 from wayline.errors import (
     InternalError,
     InvalidParameterValue,
@@ -41,27 +41,12 @@ def s3_client() -> S3Client:
     )
 
 
-class ObjectReader(io.RawIOBase):
+class ObjectReader(BodyReader):
     """A readable binary file over an S3 object body; ``size`` is the object's length when known."""
 
     def __init__(self, body: StreamingBody, size: int | None) -> None:
-        super().__init__()
-        self._body = body
+        super().__init__(body.read, body.close)
         self.size = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._body.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,9 +1,10 @@
-"""How the CLI shows things: rich tables, JSON with MLflow's field names, times, numbers and truncation.
+"""How the CLI shows things: rich tables, JSON in MLflow's shape, times, numbers and truncation.
 
 Everything the CLI prints for people goes through a :class:`rich.console.Console` made with markup, emoji and
 highlighting off, so names such as ``[prod]`` or ``:x:`` are shown as written. Machine-readable output
-(``--json``) is plain JSON on stdout: times are integer milliseconds since the epoch and non-finite metric
-values are the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (as in MLflow's REST API).
+(``--json``) is plain JSON on stdout in the shape the tracking server sends (:mod:`wayline.wire.tracking`):
+times are integer milliseconds since the epoch, empty fields are left out and non-finite metric values are
+the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from wayline.entities import DatasetInput, Experiment, FileInfo, Metric, Run
+from wayline.entities import Experiment, Run, RunData
+from wayline.wire.tracking import Json, experiment_to_json, run_to_json
 
 #: Ellipsis appended to truncated values.
 ELLIPSIS = "…"
@@ -121,81 +123,23 @@ def format_tags(tags: Mapping[str, str], width: int = 40) -> str:
 
 
 # -- JSON --------------------------------------------------------------------------------------------------
-def json_float(value: float) -> float | str:
-    """A float that JSON can carry: non-finite values become MLflow's strings."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
+def _by_key(mapping: Mapping[str, str]) -> dict[str, str]:
+    return dict(sorted(mapping.items()))
 
 
-def _pairs(mapping: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in sorted(mapping.items())]
+def experiment_json(experiment: Experiment) -> Json:
+    """The experiment as the tracking server sends it, its tags in key order."""
+    return experiment_to_json(replace(experiment, tags=_by_key(experiment.tags)))
 
 
-def experiment_json(experiment: Experiment) -> dict[str, Any]:
-    return {
-        "experiment_id": experiment.experiment_id,
-        "name": experiment.name,
-        "artifact_location": experiment.artifact_location,
-        "lifecycle_stage": experiment.lifecycle_stage.value,
-        "creation_time": experiment.creation_time,
-        "last_update_time": experiment.last_update_time,
-        "tags": _pairs(experiment.tags),
-    }
-
-
-def metric_json(metric: Metric) -> dict[str, Any]:
-    return {
-        "key": metric.key,
-        "value": json_float(metric.value),
-        "timestamp": metric.timestamp,
-        "step": metric.step,
-    }
-
-
-def dataset_input_json(item: DatasetInput) -> dict[str, Any]:
-    ds = item.dataset
-    return {
-        "tags": [{"key": t.key, "value": t.value} for t in item.tags],
-        "dataset": {
-            "name": ds.name,
-            "digest": ds.digest,
-            "source_type": ds.source_type,
-            "source": ds.source,
-            "schema": ds.schema,
-            "profile": ds.profile,
-        },
-    }
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    info = run.info
-    return {
-        "info": {
-            "run_id": info.run_id,
-            "run_uuid": info.run_id,
-            "run_name": info.run_name,
-            "experiment_id": info.experiment_id,
-            "user_id": info.user_id,
-            "status": info.status.value,
-            "start_time": info.start_time,
-            "end_time": info.end_time,
-            "artifact_uri": info.artifact_uri,
-            "lifecycle_stage": info.lifecycle_stage.value,
-        },
-        "data": {
-            "metrics": [metric_json(m) for m in sorted(run.data.metrics, key=lambda m: m.key)],
-            "params": _pairs(run.data.params),
-            "tags": _pairs(run.data.tags),
-        },
-        "inputs": {"dataset_inputs": [dataset_input_json(d) for d in run.inputs.dataset_inputs]},
-    }
-
-
-def file_info_json(info: FileInfo) -> dict[str, Any]:
-    return {"path": info.path, "is_dir": info.is_dir, "file_size": info.file_size}
+def run_json(run: Run) -> Json:
+    """The run as the tracking server sends it, its metrics, params and tags in key order."""
+    data = RunData(
+        metrics=tuple(sorted(run.data.metrics, key=lambda m: m.key)),
+        params=_by_key(run.data.params),
+        tags=_by_key(run.data.tags),
+    )
+    return run_to_json(replace(run, data=data))
 
 
 def echo_json(value: object) -> None:

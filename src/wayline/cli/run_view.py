@@ -9,7 +9,6 @@ from rich.console import Console
 
 from wayline.artifacts import get_artifact_repository
 from wayline.cli.output import (
-    file_info_json,
     format_duration,
     format_number,
     format_size,
@@ -21,6 +20,7 @@ from wayline.cli.output import (
 )
 from wayline.entities import Experiment, FileInfo, Run
 from wayline.errors import WaylineError
+from wayline.wire.tracking import file_info_to_json
 
 #: Widest value in the params, tags and datasets tables before truncation.
 VALUE_WIDTH = 80
@@ -52,7 +52,7 @@ def describe_json(run: Run, artifacts: ArtifactListing) -> dict[str, Any]:
         "run": run_json(run),
         "artifacts": {
             "root_uri": artifacts.root_uri,
-            "files": None if artifacts.files is None else [file_info_json(f) for f in artifacts.files],
+            "files": None if artifacts.files is None else [file_info_to_json(f) for f in artifacts.files],
             "error": artifacts.error,
         },
     }

@@ -7,6 +7,9 @@
   backend store's default root, or the artifacts destination). Experiment artifact locations are chosen by
   clients, so this keeps a run from exposing ``/etc`` or another bucket through the server
   (``shared/SECURITY.md`` section 1). The server never fetches ``http(s)`` URIs itself.
+
+The run and logged-model listing routes answer alike: :func:`listing_path` checks what to list and
+:func:`listing_json` lists it, with paths relative to the listed URI.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import os
 from urllib.parse import urlsplit
 
 from wayline.artifacts.local import LocalArtifactRepository
-from wayline.artifacts.path import safe_relative_path, uri_scheme
+from wayline.artifacts.path import join_path, safe_relative_path, uri_scheme
 from wayline.artifacts.repository import ArtifactRepository
 from wayline.artifacts.resolve import get_artifact_repository
+from wayline.entities import FileInfo
 from wayline.errors import InvalidParameterValue, NotImplementedFeature, PermissionDenied, invalid_value
 from wayline.server.context import PROXY_SCHEME, ServerContext
+from wayline.wire import file_info_to_json
 
 #: Where the proxied path starts in an ``http(s)`` artifact URI.
 PROXY_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
@@ -65,8 +70,26 @@ def file_path(artifact_path: str, field: str = "artifact_path") -> str:
     return rel
 
 
-def join(base: str, rel: str) -> str:
-    return f"{base}/{rel}" if base and rel else base or rel
+def listing_path(path: str | None, page_token: str | None, *, field: str) -> str:
+    """The safe relative path of a directory to list; listings come in one page: a page token is refused."""
+    if page_token:
+        raise invalid_value("page_token", page_token, "listings come in one page: no token was issued")
+    return safe_relative_path(path, field=field)
+
+
+def listing_json(ctx: ServerContext, artifact_uri: str, rel: str) -> dict[str, object]:
+    """MLflow's listing of the directory ``rel`` below ``artifact_uri``: ``root_uri`` and its direct children
+    (``files``, omitted when there are none) with paths relative to ``artifact_uri``."""
+    store, base = artifact_store(ctx, artifact_uri)
+    cut = len(base) + 1 if base else 0
+    files = [
+        file_info_to_json(FileInfo(path=info.path[cut:], is_dir=info.is_dir, file_size=info.file_size))
+        for info in store.list_artifacts(join_path(base, rel) or None)
+    ]
+    out: dict[str, object] = {"root_uri": artifact_uri}
+    if files:
+        out["files"] = files
+    return out
 
 
 def known_roots(ctx: ServerContext) -> list[str]:
@@ -109,4 +132,13 @@ def _inside(uri: str, root: str) -> bool:
     return not root_path or path == root_path or path.startswith(root_path + "/")
 
 
-__all__ = ["PROXY_ANCHOR", "artifact_store", "destination", "file_path", "is_proxied", "join", "known_roots"]
+__all__ = [
+    "PROXY_ANCHOR",
+    "artifact_store",
+    "destination",
+    "file_path",
+    "is_proxied",
+    "known_roots",
+    "listing_json",
+    "listing_path",
+]

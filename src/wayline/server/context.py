@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wayline.artifacts.repository import ArtifactRepository
+from wayline.errors import NotImplementedFeature
 from wayline.server.settings import ServerSettings
 from wayline.services.logged_models import LoggedModelService
 from wayline.services.tracking import TrackingService
@@ -27,6 +28,12 @@ class ServerContext:
     def __post_init__(self) -> None:
         if self.logged_models is None and isinstance(self.tracking.store, LoggedModelStore):
             self.logged_models = LoggedModelService(self.tracking.store)
+
+    def logged_model_service(self) -> LoggedModelService:
+        """The logged-model service; NOT_IMPLEMENTED when the tracking store keeps no logged models."""
+        if self.logged_models is None:
+            raise NotImplementedFeature("This server's tracking store does not keep logged models")
+        return self.logged_models
 
     def close(self) -> None:
         self.tracking.store.close()

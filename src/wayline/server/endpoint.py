@@ -231,18 +231,25 @@ def decode(model: type[M], data: dict[str, Any]) -> M:
         raise validation_error(exc) from None
 
 
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body as a JSON object (empty means ``{}``); anything else is MALFORMED_REQUEST."""
+    if not body.strip():
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise malformed(str(exc)) from None
+    if not isinstance(data, dict):
+        raise malformed("the body must be a JSON object")
+    return data
+
+
 def decode_json(model: type[M], body: bytes, extra: dict[str, Any] | None = None) -> M:
     """Validate a JSON body (empty means ``{}``) into ``model``, merging ``extra`` (path parameters)."""
     if not body.strip():
         return decode(model, dict(extra or {}))
     if extra:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise malformed(str(exc)) from None
-        if not isinstance(data, dict):
-            raise malformed("the body must be a JSON object")
-        return decode(model, {**data, **extra})
+        return decode(model, {**json_object(body), **extra})
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:

@@ -46,11 +46,8 @@ _MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][\w\-]{0,63}$")
 
 
 def validate_model_id(model_id: object, *, field: str = "model_id") -> str:
-    if not isinstance(model_id, str) or not _MODEL_ID_RE.match(model_id):
-        raise invalid_value(
-            field, model_id, "must be a logged model id (letters, digits, '_' and '-', at most 64 characters)"
-        )
-    return model_id
+    what = "a logged model id (letters, digits, '_' and '-', at most 64 characters)"
+    return v.validate_id(model_id, _MODEL_ID_RE, field=field, what=what)
 
 
 def validate_model_name(name: object, *, field: str = "name") -> str:
@@ -135,15 +132,6 @@ def _orders(order_by: Sequence[LoggedModelOrder]) -> list[LoggedModelOrder]:
                 "order_by.dataset_digest", order.dataset_digest, "may only be set with dataset_name"
             )
     return list(order_by)
-
-
-def _search_error(exc: SearchSyntaxError, filter_string: str | None) -> SearchSyntaxError:
-    if "parameter '" in exc.message:
-        return exc
-    field = "filter" if filter_string and exc.text == filter_string else "order_by"
-    named = SearchSyntaxError(f"Invalid value for parameter '{field}': {exc.message}")
-    named.text, named.position = exc.text, exc.position
-    return named
 
 
 def validate_model_metric(metric: LoggedModelMetric) -> LoggedModelMetric:
@@ -246,7 +234,7 @@ class LoggedModelService:
                 page_token=page_token or None,
             )
         except SearchSyntaxError as exc:
-            raise _search_error(exc, filter_string) from None
+            raise v.name_search_field(exc, filter_string, filter_field="filter") from None
 
     # -- runs and models -------------------------------------------------------------------------------------
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:

@@ -75,20 +75,24 @@ def validate_metric_value(value: object, *, field: str) -> float:
         raise invalid_value(field, value, "the number is too large for a 64-bit float") from None
 
 
+def validate_id(value: object, pattern: re.Pattern[str], *, field: str, what: str) -> str:
+    """``value`` if it is a string that ``pattern`` matches; otherwise "must be <what>" naming ``field``."""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise invalid_value(field, value, f"must be {what}")
+    return value
+
+
 def validate_run_id(run_id: object, *, field: str = "run_id") -> str:
-    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
-        raise invalid_value(
-            field, run_id, "must be a run id (letters, digits, '_' and '-', at most 256 characters)"
-        )
-    return run_id
+    what = "a run id (letters, digits, '_' and '-', at most 256 characters)"
+    return validate_id(run_id, _RUN_ID_RE, field=field, what=what)
 
 
 def validate_experiment_id(experiment_id: object, *, field: str = "experiment_id") -> str:
     if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
         experiment_id = str(experiment_id)
-    if not isinstance(experiment_id, str) or not _EXPERIMENT_ID_RE.match(experiment_id):
-        raise invalid_value(field, experiment_id, "must be an experiment id (a string of digits)")
-    return experiment_id
+    return validate_id(
+        experiment_id, _EXPERIMENT_ID_RE, field=field, what="an experiment id (a string of digits)"
+    )
 
 
 def validate_experiment_name(name: object, *, field: str = "name") -> str:
@@ -252,11 +256,13 @@ def validate_max_results(value: object, *, maximum: int, field: str = "max_resul
     return value
 
 
-def name_search_field(exc: SearchSyntaxError, filter_string: str | None) -> SearchSyntaxError:
-    """The search language's error, saying which argument it is about (``filter_string`` or ``order_by``)."""
+def name_search_field(
+    exc: SearchSyntaxError, filter_string: str | None, *, filter_field: str = "filter_string"
+) -> SearchSyntaxError:
+    """The search language's error, saying which argument it is about (``filter_field`` or ``order_by``)."""
     if "parameter '" in exc.message:
         return exc
-    field = "filter_string" if filter_string and exc.text == filter_string else "order_by"
+    field = filter_field if filter_string and exc.text == filter_string else "order_by"
     named = SearchSyntaxError(f"Invalid value for parameter '{field}': {exc.message}")
     named.text, named.position = exc.text, exc.position
     return named

@@ -34,6 +34,7 @@ from wayline.wire import (
     experiment_from_json,
     metric_from_json,
     metric_to_json,
+    page_from_json,
     run_from_json,
     run_info_from_json,
 )
@@ -47,11 +48,6 @@ def _pairs(items: Sequence[Param] | Sequence[RunTag] | Sequence[ExperimentTag]) 
 
 def _without_none(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
-
-
-def _token(answer: Mapping[str, Any]) -> str | None:
-    token = answer.get("next_page_token")
-    return str(token) if token else None
 
 
 class RestTrackingStore:
@@ -136,8 +132,7 @@ class RestTrackingStore:
                 "page_token": page_token or None,
             },
         )
-        experiments = [experiment_from_json(e) for e in answer.get("experiments") or ()]
-        return Page(experiments, _token(answer))
+        return page_from_json(answer, "experiments", experiment_from_json)
 
     # -- runs ------------------------------------------------------------------------------------------------
     def create_run(
@@ -230,7 +225,7 @@ class RestTrackingStore:
                 "page_token": page_token or None,
             },
         )
-        return Page([metric_from_json(m) for m in answer.get("metrics") or ()], _token(answer))
+        return page_from_json(answer, "metrics", metric_from_json)
 
     def get_metric_history_bulk_interval(
         self,
@@ -288,7 +283,7 @@ class RestTrackingStore:
                 "page_token": page_token or None,
             },
         )
-        return Page([run_from_json(r) for r in answer.get("runs") or ()], _token(answer))
+        return page_from_json(answer, "runs", run_from_json)
 
 
 __all__ = ["RestTrackingStore"]

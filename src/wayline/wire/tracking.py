@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from math import isfinite
+from operator import attrgetter, itemgetter
+from typing import Any, TypeVar
 
 from wayline.entities import (
     Dataset,
@@ -16,6 +18,7 @@ from wayline.entities import (
     LoggedModelInput,
     LoggedModelOutput,
     Metric,
+    Page,
     Run,
     RunData,
     RunInfo,
@@ -23,9 +26,15 @@ from wayline.entities import (
     RunOutputs,
     RunStatus,
 )
+from wayline.entities.metric_history import MetricHistory
 from wayline.errors import invalid_value
 
 Json = dict[str, Any]
+T = TypeVar("T")
+
+_metric_value = attrgetter("value")
+_row_value = itemgetter(2)
+_row_is_nan = itemgetter(3)
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "nan": math.nan}
 
@@ -63,6 +72,23 @@ def tags_to_json(tags: Mapping[str, str]) -> list[Json]:
 
 def tags_from_json(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     return {str(t["key"]): str(t.get("value", "")) for t in items or ()}
+
+
+# -- pages ----------------------------------------------------------------------------------------------
+def page_to_json(page: Page[T], key: str, encode: Callable[[T], Json]) -> Json:
+    """A page of a search as ``{key: [...], "next_page_token": ...}``, each omitted when empty."""
+    out: Json = {}
+    if page.items:
+        out[key] = [encode(item) for item in page.items]
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out
+
+
+def page_from_json(data: Mapping[str, Any], key: str, decode: Callable[[Mapping[str, Any]], T]) -> Page[T]:
+    """The reverse of :func:`page_to_json`."""
+    token = data.get("next_page_token")
+    return Page([decode(item) for item in data.get(key) or ()], str(token) if token else None)
 
 
 # -- experiments ------------------------------------------------------------------------------------------
@@ -105,6 +131,27 @@ def metric_to_json(metric: Metric, run_id: str | None = None) -> Json:
     if run_id is not None:
         out["run_id"] = run_id
     return out
+
+
+def metric_list_to_json(points: Sequence[Metric]) -> list[Any]:
+    """Many points of one run as MLflow's ``{key, value, timestamp, step}`` objects, for orjson.
+
+    A :class:`MetricHistory` is encoded straight from its rows (no :class:`Metric` is made); other points go
+    to orjson as they are when every value is finite (a frozen dataclass serializes to exactly that object,
+    in C) and are spelled out otherwise.
+    """
+    if isinstance(points, MetricHistory):
+        key = points.key
+        rows = points.rows
+        if isfinite(sum(map(_row_value, rows))) and not any(map(_row_is_nan, rows)):
+            return [{"key": key, "value": v, "timestamp": t, "step": s} for s, t, v, _ in rows]
+        return [
+            {"key": key, "value": "NaN" if n else encode_float(v), "timestamp": t, "step": s}
+            for s, t, v, n in rows
+        ]
+    if isfinite(sum(map(_metric_value, points))):
+        return list(points)
+    return [metric_to_json(m) for m in points]
 
 
 def metric_from_json(data: Mapping[str, Any]) -> Metric:

@@ -71,6 +71,17 @@ class KeyValue(WireModel):
     value: str = ""
 
 
+class DatasetJson(WireModel):
+    """A dataset, as ``runs/log-inputs`` takes it and runs carry it (``schema``, ``profile``: if set)."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema_: str | None = Field(default=None, alias="schema")
+    profile: str | None = None
+
+
 # -- response shapes (OpenAPI only) ------------------------------------------------------------------------
 class Shape(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -114,15 +125,6 @@ class RunDataJson(Shape):
     metrics: list[MetricJson] | None = Field(default=None, description="latest values; omitted when empty")
     params: list[KeyValue] | None = None
     tags: list[KeyValue] | None = None
-
-
-class DatasetJson(Shape):
-    name: str
-    digest: str
-    source_type: str
-    source: str
-    schema_: str | None = Field(default=None, alias="schema")
-    profile: str | None = None
 
 
 class DatasetInputJson(Shape):

@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from wayline.entities import Metric, Param, RunTag
 from wayline.errors import invalid_value
-from wayline.server.endpoint import malformed
+from wayline.server.endpoint import json_object
 from wayline.server.messages.common import missing
 from wayline.wire import decode_float
 
@@ -44,15 +42,7 @@ class DecodedBatch:
 
 def decode_log_batch(body: bytes) -> DecodedBatch:
     """The body of ``runs/log-batch``; 400 with MLflow's envelope for anything malformed or mistyped."""
-    if not body.strip():
-        data: Any = {}
-    else:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise malformed(str(exc)) from None
-    if not isinstance(data, dict):
-        raise malformed("the body must be a JSON object")
+    data = json_object(body)
     run_id = _text(data.get("run_id"), "run_id")
     if not run_id:
         raise missing("run_id")
@@ -100,29 +90,25 @@ def _metrics(raw: object, links: list[ModelLink]) -> list[Metric]:
 
 def _metric(item: object, index: int, links: list[ModelLink]) -> Metric:
     where = f"metrics[{index}]"
-    if not isinstance(item, dict):
-        raise invalid_value(where, item, "Input should be a valid dictionary")
-    key = _text(item.get("key"), f"{where}.key")
-    if not key:
-        raise missing(f"{where}.key")
-    if item.get("value") is None:
+    entry, key = _keyed(item, where)
+    if entry.get("value") is None:
         raise missing(f"{where}.value")
-    if item.get("timestamp") is None:
+    if entry.get("timestamp") is None:
         raise missing(f"{where}.timestamp")
     metric = Metric(
         key,
-        decode_float(item["value"], f"{where}.value"),
-        _integer(item["timestamp"], f"{where}.timestamp"),
-        _integer(item.get("step") or 0, f"{where}.step"),
+        decode_float(entry["value"], f"{where}.value"),
+        _integer(entry["timestamp"], f"{where}.timestamp"),
+        _integer(entry.get("step") or 0, f"{where}.step"),
     )
-    model_id = _text(item.get("model_id"), f"{where}.model_id")
+    model_id = _text(entry.get("model_id"), f"{where}.model_id")
     if model_id:
         links.append(
             ModelLink(
                 index,
                 model_id,
-                _text(item.get("dataset_name"), f"{where}.dataset_name") or None,
-                _text(item.get("dataset_digest"), f"{where}.dataset_digest") or None,
+                _text(entry.get("dataset_name"), f"{where}.dataset_name") or None,
+                _text(entry.get("dataset_digest"), f"{where}.dataset_digest") or None,
             )
         )
     return metric
@@ -136,13 +122,19 @@ def _pairs(raw: object, name: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for index, item in enumerate(raw):
         where = f"{name}[{index}]"
-        if not isinstance(item, dict):
-            raise invalid_value(where, item, "Input should be a valid dictionary")
-        key = _text(item.get("key"), f"{where}.key")
-        if not key:
-            raise missing(f"{where}.key")
-        out.append((key, _text(item.get("value"), f"{where}.value")))
+        entry, key = _keyed(item, where)
+        out.append((key, _text(entry.get("value"), f"{where}.value")))
     return out
+
+
+def _keyed(item: object, where: str) -> tuple[dict[str, Any], str]:
+    """An entry of a list that must be an object with a non-empty ``key``; returns both."""
+    if not isinstance(item, dict):
+        raise invalid_value(where, item, "Input should be a valid dictionary")
+    key = _text(item.get("key"), f"{where}.key")
+    if not key:
+        raise missing(f"{where}.key")
+    return item, key
 
 
 def _text(value: object, where: str) -> str:

@@ -9,14 +9,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from wayline.server.endpoint import WireModel
+from wayline.server.messages.common import KeyValue
 
 #: What MLflow's server uses when a search request has no ``max_results`` (the proto's default).
 SEARCH_DEFAULT_MAX_RESULTS = 50
-
-
-class LoggedModelKeyValue(WireModel):
-    key: str
-    value: str = ""
 
 
 class CreateLoggedModel(WireModel):
@@ -24,8 +20,8 @@ class CreateLoggedModel(WireModel):
     name: str | None = Field(None, description="Generated when absent")
     model_type: str | None = Field(None, description='Free text such as "Agent" or "Classifier"')
     source_run_id: str | None = Field(None, description="The run that produced the model")
-    params: list[LoggedModelKeyValue] = Field(default_factory=list, description="At most 100 a request")
-    tags: list[LoggedModelKeyValue] = Field(default_factory=list)
+    params: list[KeyValue] = Field(default_factory=list, description="At most 100 a request")
+    tags: list[KeyValue] = Field(default_factory=list)
 
 
 class GetLoggedModel(WireModel):
@@ -44,12 +40,12 @@ class FinalizeLoggedModel(WireModel):
 
 class LogLoggedModelParams(WireModel):
     model_id: str
-    params: list[LoggedModelKeyValue] = Field(default_factory=list)
+    params: list[KeyValue] = Field(default_factory=list)
 
 
 class SetLoggedModelTags(WireModel):
     model_id: str
-    tags: list[LoggedModelKeyValue] = Field(default_factory=list)
+    tags: list[KeyValue] = Field(default_factory=list)
 
 
 class DeleteLoggedModelTag(WireModel):
@@ -117,11 +113,11 @@ class LoggedModelInfoModel(BaseModel):
     model_type: str | None = None
     source_run_id: str | None = None
     status_message: str | None = None
-    tags: list[LoggedModelKeyValue] = Field(default_factory=list)
+    tags: list[KeyValue] = Field(default_factory=list)
 
 
 class LoggedModelDataModel(BaseModel):
-    params: list[LoggedModelKeyValue] = Field(default_factory=list)
+    params: list[KeyValue] = Field(default_factory=list)
     metrics: list[LoggedModelMetricModel] = Field(default_factory=list)
 
 
@@ -139,17 +135,6 @@ class SearchLoggedModelsResponse(BaseModel):
     next_page_token: str | None = None
 
 
-class LoggedModelFileInfo(BaseModel):
-    path: str
-    is_dir: bool
-    file_size: int | None = None
-
-
-class ListLoggedModelArtifactsResponse(BaseModel):
-    root_uri: str
-    files: list[LoggedModelFileInfo] = Field(default_factory=list)
-
-
 __all__ = [
     "SEARCH_DEFAULT_MAX_RESULTS",
     "CreateLoggedModel",
@@ -157,7 +142,6 @@ __all__ = [
     "FinalizeLoggedModel",
     "GetLoggedModel",
     "ListLoggedModelArtifacts",
-    "ListLoggedModelArtifactsResponse",
     "LogLoggedModelParams",
     "LogOutputs",
     "LoggedModelId",

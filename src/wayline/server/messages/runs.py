@@ -10,6 +10,7 @@ from pydantic import Field
 
 from wayline.server.endpoint import WireModel
 from wayline.server.messages.common import (
+    DatasetJson,
     FloatField,
     KeyValue,
     RunInfoJson,
@@ -104,18 +105,9 @@ class LogModel(WireModel):
     )
 
 
-class DatasetIn(WireModel):
-    name: str
-    digest: str
-    source_type: str
-    source: str
-    schema_: str | None = Field(default=None, alias="schema")
-    profile: str | None = None
-
-
 class DatasetInputIn(WireModel):
     tags: list[KeyValue] = Field(default_factory=list)
-    dataset: DatasetIn
+    dataset: DatasetJson
 
 
 class ModelInputIn(WireModel):
@@ -144,7 +136,6 @@ class SearchRunsResponse(Shape):
 
 __all__ = [
     "CreateRun",
-    "DatasetIn",
     "DatasetInputIn",
     "DeleteTag",
     "LogBatch",

@@ -11,12 +11,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from wayline.artifacts.multipart import supports_multipart
-from wayline.artifacts.path import safe_relative_path
+from wayline.artifacts.multipart import MultipartArtifactRepository, supports_multipart
+from wayline.artifacts.path import join_path
 from wayline.artifacts.repository import ArtifactRepository
-from wayline.entities import FileInfo
 from wayline.errors import InvalidParameterValue, NotImplementedFeature, invalid_value
-from wayline.server.artifact_access import artifact_store, file_path, is_proxied, join
+from wayline.server.artifact_access import artifact_store, file_path, is_proxied, listing_json, listing_path
 from wayline.server.context import ServerContext
 from wayline.server.endpoint import Api, context_of, json_response
 from wayline.server.messages.artifacts import (
@@ -27,8 +26,8 @@ from wayline.server.messages.artifacts import (
     ListArtifacts,
     ListArtifactsResponse,
 )
+from wayline.server.messages.common import missing, required_run_id
 from wayline.server.streaming import file_response, receive_body
-from wayline.wire import file_info_to_json
 
 api = Api("artifacts")
 
@@ -40,15 +39,11 @@ DEFAULT_DOWNLOAD_EXPIRATION = 300
 DEFAULT_UPLOAD_EXPIRATION = 900
 
 
-def _missing(field: str) -> InvalidParameterValue:
-    return InvalidParameterValue(f"Missing value for required parameter '{field}'.")
-
-
 def run_artifact_file(ctx: ServerContext, run_id: str, rel: str) -> tuple[ArtifactRepository, str]:
     """The store holding the run's artifact ``rel`` and the path of that artifact in it."""
     run = ctx.tracking.get_run(run_id)
     store, base = artifact_store(ctx, run.info.artifact_uri)
-    return store, join(base, rel)
+    return store, join_path(base, rel)
 
 
 @api.rpc(
@@ -59,35 +54,18 @@ def run_artifact_file(ctx: ServerContext, run_id: str, rel: str) -> tuple[Artifa
     summary="List the direct children of a directory of a run's artifacts",
 )
 def list_artifacts(ctx: ServerContext, msg: ListArtifacts) -> dict[str, object]:
-    run_id = msg.run_id or msg.run_uuid
-    if not run_id:
-        raise _missing("run_id")
-    if msg.page_token:
-        raise invalid_value("page_token", msg.page_token, "listings come in one page: no token was issued")
-    rel = safe_relative_path(msg.path, field="path")
-    run = ctx.tracking.get_run(run_id)
-    store, base = artifact_store(ctx, run.info.artifact_uri)
-    cut = len(base) + 1 if base else 0
-    infos = store.list_artifacts(join(base, rel) or None)
-    files = [
-        file_info_to_json(FileInfo(path=info.path[cut:], is_dir=info.is_dir, file_size=info.file_size))
-        for info in infos
-    ]
-    out: dict[str, object] = {"root_uri": run.info.artifact_uri}
-    if files:
-        out["files"] = files
-    return out
+    run_id = required_run_id(msg.run_id, msg.run_uuid)
+    rel = listing_path(msg.path, msg.page_token, field="path")
+    return listing_json(ctx, ctx.tracking.get_run(run_id).info.artifact_uri, rel)
 
 
 @api.raw("GET", "/get-artifact", prefixes=("",), summary="Download a run's artifact file (?run_id=&path=)")
 async def get_artifact(request: Request) -> Response:
     ctx = context_of(request)
     query = request.query_params
-    run_id = query.get("run_id") or query.get("run_uuid")
-    if not run_id:
-        raise _missing("run_id")
+    run_id = required_run_id(query.get("run_id"), query.get("run_uuid"))
     if "path" not in query:
-        raise _missing("path")
+        raise missing("path")
     rel = file_path(query["path"], field="path")
     store, target = await run_in_threadpool(run_artifact_file, ctx, run_id, rel)
     stream = await run_in_threadpool(store.open, target)
@@ -123,6 +101,33 @@ def _expiration(value: int | None, default: int) -> int:
     return expiration
 
 
+#: MLflow's refusals of presigned URLs: for proxied artifacts (``{scheme}`` filled in), for other stores.
+_DOWNLOAD_REFUSALS = (
+    "Presigned download is not supported for runs with proxied artifact storage (artifact URI scheme: "
+    "{scheme}). This endpoint requires a run with a direct cloud storage artifact URI.",
+    "Presigned download is not supported for the current artifact repository",
+)
+_UPLOAD_REFUSALS = (
+    "Presigned upload is not supported for proxied artifact storage (artifact URI scheme: {scheme}). "
+    "This endpoint requires a direct cloud storage artifact URI.",
+    "Presigned upload is not supported for the current artifact repository",
+)
+
+
+def _object_store_file(
+    ctx: ServerContext, run_id: str, rel: str, refusals: tuple[str, str]
+) -> tuple[MultipartArtifactRepository, str]:
+    """The object store holding the run's artifacts directly and the path of its artifact ``rel`` there;
+    refused for proxied artifacts and for stores that cannot presign URLs."""
+    artifact_uri = ctx.tracking.get_run(run_id).info.artifact_uri
+    if is_proxied(artifact_uri):
+        raise InvalidParameterValue(refusals[0].format(scheme=artifact_uri.split(":", 1)[0]))
+    store, base = artifact_store(ctx, artifact_uri)
+    if not supports_multipart(store):
+        raise NotImplementedFeature(refusals[1])
+    return store, join_path(base, rel)
+
+
 @api.rpc(
     "POST",
     "/artifacts/presigned-download-url",
@@ -133,17 +138,8 @@ def _expiration(value: int | None, default: int) -> int:
 def presigned_download_url(ctx: ServerContext, msg: CreatePresignedDownloadUrl) -> dict[str, object]:
     rel = file_path(msg.path, field="path")
     expiration = _expiration(msg.expiration, DEFAULT_DOWNLOAD_EXPIRATION)
-    run = ctx.tracking.get_run(msg.run_id)
-    if is_proxied(run.info.artifact_uri):
-        raise InvalidParameterValue(
-            "Presigned download is not supported for runs with proxied artifact storage "
-            f"(artifact URI scheme: {run.info.artifact_uri.split(':', 1)[0]}). "
-            "This endpoint requires a run with a direct cloud storage artifact URI."
-        )
-    store, base = artifact_store(ctx, run.info.artifact_uri)
-    if not supports_multipart(store):
-        raise NotImplementedFeature("Presigned download is not supported for the current artifact repository")
-    presigned = store.presigned_download_url(join(base, rel), expires_in=expiration)
+    store, target = _object_store_file(ctx, msg.run_id, rel, _DOWNLOAD_REFUSALS)
+    presigned = store.presigned_download_url(target, expires_in=expiration)
     out: dict[str, object] = {"presigned_url": presigned.url, "headers": dict(presigned.headers)}
     if presigned.file_size is not None:
         out["file_size"] = presigned.file_size
@@ -164,15 +160,6 @@ def presigned_upload_url(ctx: ServerContext, msg: CreatePresignedUploadUrl) -> d
     expiration = _expiration(msg.expiration, DEFAULT_UPLOAD_EXPIRATION)
     if not msg.run_id:
         raise NotImplementedFeature("Presigned upload is not supported for logged model artifacts")
-    run = ctx.tracking.get_run(msg.run_id)
-    if is_proxied(run.info.artifact_uri):
-        raise InvalidParameterValue(
-            "Presigned upload is not supported for proxied artifact storage "
-            f"(artifact URI scheme: {run.info.artifact_uri.split(':', 1)[0]}). "
-            "This endpoint requires a direct cloud storage artifact URI."
-        )
-    store, base = artifact_store(ctx, run.info.artifact_uri)
-    if not supports_multipart(store):
-        raise NotImplementedFeature("Presigned upload is not supported for the current artifact repository")
-    presigned = store.presigned_upload_url(join(base, rel), expires_in=expiration)
+    store, target = _object_store_file(ctx, msg.run_id, rel, _UPLOAD_REFUSALS)
+    presigned = store.presigned_upload_url(target, expires_in=expiration)
     return {"presigned_url": presigned.url, "headers": dict(presigned.headers)}

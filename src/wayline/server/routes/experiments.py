@@ -24,7 +24,7 @@ from wayline.server.messages.experiments import (
 )
 from wayline.store.resolve import locate
 from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT
-from wayline.wire import experiment_to_json
+from wayline.wire import experiment_to_json, page_to_json
 
 api = Api("experiments")
 
@@ -95,12 +95,7 @@ def search_experiments(ctx: ServerContext, msg: SearchExperiments) -> dict[str, 
         order_by=msg.order_by or None,
         page_token=msg.page_token or None,
     )
-    out: dict[str, Any] = {}
-    if page.items:
-        out["experiments"] = [experiment_to_json(e) for e in page.items]
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return page_to_json(page, "experiments", experiment_to_json)
 
 
 @api.rpc(

@@ -11,19 +11,19 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from wayline.artifacts.path import safe_relative_path
-from wayline.entities import DatasetFilter, FileInfo, LoggedModelOrder, LoggedModelOutput, Param
-from wayline.errors import BadRequest, NotImplementedFeature, invalid_value
-from wayline.server.artifact_access import artifact_store, file_path, join
+from wayline.artifacts.path import join_path
+from wayline.entities import DatasetFilter, LoggedModelOrder, LoggedModelOutput, Param
+from wayline.errors import BadRequest
+from wayline.server.artifact_access import artifact_store, file_path, listing_json, listing_path
 from wayline.server.context import ServerContext
 from wayline.server.endpoint import Api, context_of
+from wayline.server.messages.artifacts import ListArtifactsResponse
 from wayline.server.messages.logged_models import (
     CreateLoggedModel,
     DeleteLoggedModelTag,
     FinalizeLoggedModel,
     GetLoggedModel,
     ListLoggedModelArtifacts,
-    ListLoggedModelArtifactsResponse,
     LoggedModelId,
     LoggedModelResponse,
     LogLoggedModelParams,
@@ -33,19 +33,12 @@ from wayline.server.messages.logged_models import (
     SetLoggedModelTags,
 )
 from wayline.server.streaming import file_response
-from wayline.services.logged_models import LoggedModelService
-from wayline.wire import file_info_to_json
+from wayline.wire import page_to_json
 from wayline.wire.logged_model import logged_model_to_json
 
 api = Api("logged_models")
 
 Json = dict[str, object]
-
-
-def service(ctx: ServerContext) -> LoggedModelService:
-    if ctx.logged_models is None:
-        raise NotImplementedFeature("This server's tracking store does not keep logged models")
-    return ctx.logged_models
 
 
 @api.rpc(
@@ -56,7 +49,7 @@ def service(ctx: ServerContext) -> LoggedModelService:
     summary="Create a logged model (PENDING) in an experiment",
 )
 def create_logged_model(ctx: ServerContext, msg: CreateLoggedModel) -> Json:
-    model = service(ctx).create_logged_model(
+    model = ctx.logged_model_service().create_logged_model(
         msg.experiment_id,
         name=msg.name or None,
         source_run_id=msg.source_run_id or None,
@@ -75,7 +68,7 @@ def create_logged_model(ctx: ServerContext, msg: CreateLoggedModel) -> Json:
     summary="Search the logged models of experiments (filter, datasets, order, keyset paging)",
 )
 def search_logged_models(ctx: ServerContext, msg: SearchLoggedModels) -> Json:
-    page = service(ctx).search_logged_models(
+    page = ctx.logged_model_service().search_logged_models(
         msg.experiment_ids,
         filter_string=msg.filter or None,
         datasets=[DatasetFilter(d.dataset_name, d.dataset_digest or None) for d in msg.datasets],
@@ -86,12 +79,7 @@ def search_logged_models(ctx: ServerContext, msg: SearchLoggedModels) -> Json:
         ],
         page_token=msg.page_token or None,
     )
-    out: Json = {}
-    if page.items:
-        out["models"] = [logged_model_to_json(m) for m in page.items]
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return page_to_json(page, "models", logged_model_to_json)
 
 
 @api.rpc(
@@ -102,13 +90,13 @@ def search_logged_models(ctx: ServerContext, msg: SearchLoggedModels) -> Json:
     summary="Get a logged model with its tags, params and metrics",
 )
 def get_logged_model(ctx: ServerContext, msg: GetLoggedModel) -> Json:
-    model = service(ctx).get_logged_model(msg.model_id, allow_deleted=msg.allow_deleted)
+    model = ctx.logged_model_service().get_logged_model(msg.model_id, allow_deleted=msg.allow_deleted)
     return {"model": logged_model_to_json(model)}
 
 
 @api.rpc("DELETE", "/logged-models/{model_id}", request=LoggedModelId, summary="Delete a logged model")
 def delete_logged_model(ctx: ServerContext, msg: LoggedModelId) -> Json:
-    service(ctx).delete_logged_model(msg.model_id)
+    ctx.logged_model_service().delete_logged_model(msg.model_id)
     return {}
 
 
@@ -120,7 +108,7 @@ def delete_logged_model(ctx: ServerContext, msg: LoggedModelId) -> Json:
     summary="Finalize a logged model: READY once its files are uploaded, or UPLOAD_FAILED",
 )
 def finalize_logged_model(ctx: ServerContext, msg: FinalizeLoggedModel) -> Json:
-    model = service(ctx).finalize_logged_model(msg.model_id, msg.status)
+    model = ctx.logged_model_service().finalize_logged_model(msg.model_id, msg.status)
     return {"model": logged_model_to_json(model)}
 
 
@@ -131,7 +119,7 @@ def finalize_logged_model(ctx: ServerContext, msg: FinalizeLoggedModel) -> Json:
     summary="Log params on a logged model (immutable once logged)",
 )
 def log_logged_model_params(ctx: ServerContext, msg: LogLoggedModelParams) -> Json:
-    service(ctx).log_params(msg.model_id, [Param(p.key, p.value) for p in msg.params])
+    ctx.logged_model_service().log_params(msg.model_id, [Param(p.key, p.value) for p in msg.params])
     return {}
 
 
@@ -139,7 +127,7 @@ def log_logged_model_params(ctx: ServerContext, msg: LogLoggedModelParams) -> Js
     "PATCH", "/logged-models/{model_id}/tags", request=SetLoggedModelTags, summary="Set logged model tags"
 )
 def set_logged_model_tags(ctx: ServerContext, msg: SetLoggedModelTags) -> Json:
-    service(ctx).set_tags(msg.model_id, [(t.key, t.value) for t in msg.tags])
+    ctx.logged_model_service().set_tags(msg.model_id, [(t.key, t.value) for t in msg.tags])
     return {}
 
 
@@ -150,7 +138,7 @@ def set_logged_model_tags(ctx: ServerContext, msg: SetLoggedModelTags) -> Json:
     summary="Delete a logged model tag",
 )
 def delete_logged_model_tag(ctx: ServerContext, msg: DeleteLoggedModelTag) -> Json:
-    service(ctx).delete_tag(msg.model_id, msg.tag_key)
+    ctx.logged_model_service().delete_tag(msg.model_id, msg.tag_key)
     return {}
 
 
@@ -161,7 +149,9 @@ def delete_logged_model_tag(ctx: ServerContext, msg: DeleteLoggedModelTag) -> Js
     summary="Record logged models as outputs of a run, each at a step",
 )
 def log_outputs(ctx: ServerContext, msg: LogOutputs) -> Json:
-    service(ctx).log_outputs(msg.run_id, [LoggedModelOutput(m.model_id, m.step) for m in msg.models])
+    ctx.logged_model_service().log_outputs(
+        msg.run_id, [LoggedModelOutput(m.model_id, m.step) for m in msg.models]
+    )
     return {}
 
 
@@ -170,26 +160,13 @@ def log_outputs(ctx: ServerContext, msg: LogOutputs) -> Json:
     "GET",
     "/logged-models/{model_id}/artifacts/directories",
     request=ListLoggedModelArtifacts,
-    response=ListLoggedModelArtifactsResponse,
+    response=ListArtifactsResponse,
     summary="List the files of a logged model (one directory level), with paths relative to the model",
 )
 def list_logged_model_artifacts(ctx: ServerContext, msg: ListLoggedModelArtifacts) -> Json:
-    if msg.page_token:
-        raise invalid_value(
-            "page_token", msg.page_token, "listings come in one page; no token is ever issued"
-        )
-    rel = safe_relative_path(msg.artifact_directory_path, field="artifact_directory_path")
-    model = service(ctx).get_logged_model(msg.model_id)
-    repo, base = artifact_store(ctx, model.artifact_location)
-    prefix = f"{base}/" if base else ""
-    files = [
-        file_info_to_json(FileInfo(info.path.removeprefix(prefix), info.is_dir, info.file_size))
-        for info in repo.list_artifacts(join(base, rel) or None)
-    ]
-    out: Json = {"root_uri": model.artifact_location}
-    if files:
-        out["files"] = files
-    return out
+    rel = listing_path(msg.artifact_directory_path, msg.page_token, field="artifact_directory_path")
+    model = ctx.logged_model_service().get_logged_model(msg.model_id)
+    return listing_json(ctx, model.artifact_location, rel)
 
 
 @api.raw(
@@ -210,7 +187,7 @@ async def get_logged_model_artifact(request: Request, model_id: str) -> Response
     if not raw:
         raise BadRequest('Request must include the "artifact_file_path" query parameter.')
     rel = file_path(raw, field="artifact_file_path")
-    model = await run_in_threadpool(service(ctx).get_logged_model, model_id)
+    model = await run_in_threadpool(ctx.logged_model_service().get_logged_model, model_id)
     repo, base = artifact_store(ctx, model.artifact_location)
-    stream = await run_in_threadpool(repo.open, join(base, rel))
+    stream = await run_in_threadpool(repo.open, join_path(base, rel))
     return file_response(stream, rel.rsplit("/", 1)[-1])

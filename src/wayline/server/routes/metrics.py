@@ -1,13 +1,13 @@
 """Routes: metric histories: one metric of one run (paged), sampled histories of many runs for charts
 (``get-history-bulk-interval``), and the web UI's full multi-run history (ajax-only ``get-history-bulk``).
 
-Long histories are encoded without per-point Python work where possible (see :func:`metrics_json`); NaN and
-infinities become protobuf's strings.
+Long histories are encoded straight from the store's rows (see :func:`wayline.wire.metric_list_to_json`);
+NaN and infinities become protobuf's strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from math import isfinite
 from operator import attrgetter
 from typing import Any
@@ -23,26 +23,10 @@ from wayline.server.messages.metrics import (
     GetMetricHistoryResponse,
     MetricsWithRunIdResponse,
 )
-from wayline.wire import encode_float
+from wayline.wire import encode_float, metric_list_to_json
 
 api = Api("metrics")
 _value = attrgetter("value")
-
-
-def metrics_json(points: Sequence[Metric]) -> list[Any]:
-    """Points as MLflow's ``{key, value, timestamp, step}``. When every value is finite (their sum is), the
-    points go to orjson as they are: a :class:`Metric` serializes to exactly that object, in C."""
-    if isfinite(sum(map(_value, points))):
-        return list(points)
-    return [
-        {
-            "key": m.key,
-            "value": m.value if isfinite(m.value) else encode_float(m.value),
-            "timestamp": m.timestamp,
-            "step": m.step,
-        }
-        for m in points
-    ]
 
 
 def run_metrics_json(points: Iterable[tuple[str, Metric]]) -> list[dict[str, Any]]:
@@ -74,7 +58,7 @@ def get_metric_history(ctx: ServerContext, msg: GetMetricHistory) -> dict[str, A
     )
     out: dict[str, Any] = {}
     if page.items:
-        out["metrics"] = metrics_json(page.items)
+        out["metrics"] = metric_list_to_json(page.items)
     if page.next_page_token:
         out["next_page_token"] = page.next_page_token
     return out

@@ -15,7 +15,6 @@ from wayline.entities import (
     RunTag,
     ViewType,
 )
-from wayline.errors import NotImplementedFeature
 from wayline.server.context import ServerContext
 from wayline.server.endpoint import Api
 from wayline.server.messages.common import Empty, required_run_id
@@ -37,9 +36,8 @@ from wayline.server.messages.runs import (
     UpdateRun,
     UpdateRunResponse,
 )
-from wayline.services.logged_models import LoggedModelService
 from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT
-from wayline.wire import decode_float, run_info_to_json, run_to_json
+from wayline.wire import decode_float, page_to_json, run_info_to_json, run_to_json
 
 api = Api("runs")
 
@@ -213,14 +211,9 @@ def log_inputs(ctx: ServerContext, msg: LogInputs) -> dict[str, Any]:
     if datasets or not msg.models:
         ctx.tracking.log_inputs(msg.run_id, datasets)
     if msg.models:
-        logged_models(ctx).log_model_inputs(msg.run_id, [LoggedModelInput(m.model_id) for m in msg.models])
+        models = [LoggedModelInput(m.model_id) for m in msg.models]
+        ctx.logged_model_service().log_model_inputs(msg.run_id, models)
     return {}
-
-
-def logged_models(ctx: ServerContext) -> LoggedModelService:
-    if ctx.logged_models is None:
-        raise NotImplementedFeature("This server's tracking store does not keep logged models")
-    return ctx.logged_models
 
 
 @api.rpc(
@@ -239,9 +232,4 @@ def search_runs(ctx: ServerContext, msg: SearchRuns) -> dict[str, Any]:
         order_by=msg.order_by or None,
         page_token=msg.page_token or None,
     )
-    out: dict[str, Any] = {}
-    if page.items:
-        out["runs"] = [run_to_json(run) for run in page.items]
-    if page.next_page_token:
-        out["next_page_token"] = page.next_page_token
-    return out
+    return page_to_json(page, "runs", run_to_json)

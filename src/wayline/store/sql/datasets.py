@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from wayline.entities import Dataset, DatasetInput, InputTag
 from wayline.store.sql import schema as t
+from wayline.store.sql.plain import RUN_IDS
 from wayline.store.sql.upsert import insert_ignore
 
 _CHUNK = 1000
@@ -79,25 +80,32 @@ def _dataset_of(row: Any) -> Dataset:
     )
 
 
+# Built once (their compiled forms are cached), for a bound list of run ids.
+_INPUTS_OF_RUNS = (
+    sa.select(t.inputs.c.run_id, t.datasets)
+    .join(t.datasets, t.datasets.c.dataset_id == t.inputs.c.dataset_id)
+    .where(t.inputs.c.run_id.in_(RUN_IDS))
+    .order_by(t.inputs.c.run_id, t.datasets.c.dataset_id)
+)
+_INPUT_TAGS_OF_RUNS = (
+    sa.select(t.input_tags)
+    .where(t.input_tags.c.run_id.in_(RUN_IDS))
+    .order_by(t.input_tags.c.run_id, t.input_tags.c.dataset_id, t.input_tags.c.key)
+)
+
+
 def load_inputs(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
     """The dataset inputs of each run (runs without inputs are absent), oldest dataset first."""
     out: dict[str, list[DatasetInput]] = {}
-    i, d, it = t.inputs, t.datasets, t.input_tags
     for start in range(0, len(run_ids), _CHUNK):
-        chunk = run_ids[start : start + _CHUNK]
+        ids = {"ids": list(run_ids[start : start + _CHUNK])}
+        found = list(conn.execute(_INPUTS_OF_RUNS, ids))
+        if not found:  # most pages of runs have no inputs: skip the tags query
+            continue
         tags: dict[tuple[str, int], list[InputTag]] = {}
-        tag_query = (
-            sa.select(it).where(it.c.run_id.in_(chunk)).order_by(it.c.run_id, it.c.dataset_id, it.c.key)
-        )
-        for row in conn.execute(tag_query):
+        for row in conn.execute(_INPUT_TAGS_OF_RUNS, ids):
             tags.setdefault((row.run_id, row.dataset_id), []).append(InputTag(row.key, row.value))
-        query = (
-            sa.select(i.c.run_id, d)
-            .join(d, d.c.dataset_id == i.c.dataset_id)
-            .where(i.c.run_id.in_(chunk))
-            .order_by(i.c.run_id, d.c.dataset_id)
-        )
-        for row in conn.execute(query):
+        for row in found:
             item = DatasetInput(_dataset_of(row), tuple(tags.get((row.run_id, row.dataset_id), ())))
             out.setdefault(row.run_id, []).append(item)
     return out

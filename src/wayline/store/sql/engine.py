@@ -4,14 +4,17 @@
 timeout, foreign keys on and ``synchronous=NORMAL``; the sqlite3 driver's legacy transaction handling is
 turned off so that SQLAlchemy emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for writes (the write lock is taken
 up front, so a read-then-write never fails half way with "database is locked") and a deferred ``BEGIN`` for
-reads. PostgreSQL uses psycopg 3 with a pre-pinged connection pool.
+reads. Writers to one SQLite file queue on a :class:`~wayline.store.sql.writer_lock.WriterLock` (threads and
+processes) instead of polling in SQLite's busy handler. PostgreSQL uses psycopg 3 with a pre-pinged
+connection pool.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +32,14 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import StaticPool
 
 from wayline.errors import InternalError, InvalidParameterValue, TemporarilyUnavailable, WaylineError
+from wayline.store.sql.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "wayline_sqlite_begin"
+#: The write queue of each SQLite file engine (see ``writer_lock``).
+_WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 
 def normalize_url(url: str) -> str:
@@ -81,6 +87,8 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
     else:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, **kwargs)
+    if not in_memory:
+        _WRITER_LOCKS[engine] = WriterLock(Path(database).expanduser().resolve())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -122,8 +130,9 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
     Callers that expect an IntegrityError (a unique name) catch it inside the block and raise the specific
     WaylineError.
     """
+    writer = _WRITER_LOCKS.get(engine) if write else None
     try:
-        with engine.connect() as conn:
+        with writer.hold() if writer is not None else nullcontext(), engine.connect() as conn:
             if write and engine.dialect.name == "sqlite":
                 conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             with conn.begin():
@@ -156,4 +165,12 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
         raise InternalError("internal error: database error") from exc
 
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "normalize_url", "transaction"]
+def dispose(engine: sa.Engine) -> None:
+    """Close the engine's pooled connections and its SQLite write queue's lock file."""
+    engine.dispose()
+    writer = _WRITER_LOCKS.pop(engine, None)
+    if writer is not None:
+        writer.close()
+
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "dispose", "make_engine", "normalize_url", "transaction"]

@@ -1,10 +1,10 @@
 """``log_batch``: params, tags and metric points of one run, in one transaction (the hot path).
 
-Metric points go in with one statement per batch: ``executemany`` of a prebuilt INSERT on SQLite, ``COPY`` on
-PostgreSQL. ``latest_metrics`` is then upserted once per distinct key of the batch with the batch's greatest
-point, replacing the stored one only when the new ``(step, timestamp, value)`` is greater (MLflow's rule; NaN
-counts as its stored value 0 there). Params are immutable: a different value for a logged key rejects the
-whole batch.
+Metric points go in with one statement per batch: a prebuilt multi-row INSERT on SQLite, ``COPY`` on
+PostgreSQL (a plain INSERT for a handful of points, which saves COPY's extra round trips). ``latest_metrics``
+is then upserted once per distinct key of the batch with the batch's greatest point, replacing the stored one
+only when the new ``(step, timestamp, value)`` is greater (MLflow's rule; NaN counts as its stored value 0
+there). Params are immutable: a different value for a logged key rejects the whole batch.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from wayline.store.sql.upsert import upsert
 
 _METRIC_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
 _COPY_SQL = f"COPY metrics ({', '.join(_METRIC_COLUMNS)}) FROM STDIN"
+#: Up to this many points go to PostgreSQL as one INSERT; more as a COPY.
+_PG_INSERT_MAX_ROWS = 16
+_PG_INSERT = t.metrics.insert()
 #: Rows per multi-row INSERT on SQLite: one statement of many rows binds and steps faster than executemany of
 #: one row at a time; SQLite before 3.32 allows only 999 bound variables a statement, later ones 32,766.
 _SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
@@ -112,6 +115,10 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) ->
 
 
 def _insert_points(conn: sa.Connection, rows: list[tuple[str, str, int, int, float, bool]]) -> None:
+    if conn.dialect.name == "postgresql" and len(rows) <= _PG_INSERT_MAX_ROWS:
+        # A few points (a single log_metric): one INSERT round trip beats COPY's start, data and end.
+        conn.execute(_PG_INSERT, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
+        return
     if conn.dialect.name == "postgresql":
         driver: Any = conn.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:

@@ -37,10 +37,11 @@ from wayline.store.sql import experiments, keyset, logged_models, page_token
 from wayline.store.sql import schema as t
 from wayline.store.sql.search_sql import (
     Predicate,
-    _experiment_id_predicate,
-    _metric_value,
-    _numeric_predicate,
-    _string_predicate,
+    compile_filter,
+    experiment_id_predicate,
+    metric_value_predicate,
+    numeric_predicate,
+    string_predicate,
 )
 
 _TOKEN_KIND = "logged_models"
@@ -99,12 +100,12 @@ def _status_value(cmp: Comparison) -> Comparison:
 def _attribute(cmp: Comparison, dialect: str) -> Predicate:
     name = cmp.key.name
     if name == "experiment_id":
-        return _experiment_id_predicate(m.c.experiment_id, cmp, dialect)
+        return experiment_id_predicate(m.c.experiment_id, cmp, dialect)
     if name in _NUMERIC_COLUMNS:
-        return _numeric_predicate(_NUMERIC_COLUMNS[name], cmp)
+        return numeric_predicate(_NUMERIC_COLUMNS[name], cmp)
     if name == "status":
         cmp = _status_value(cmp)
-    return _string_predicate(_STRING_COLUMNS[name], cmp, dialect)
+    return string_predicate(_STRING_COLUMNS[name], cmp, dialect)
 
 
 def _keyed(cmp: Comparison, dialect: str, datasets: Predicate | None) -> Predicate:
@@ -118,19 +119,20 @@ def _keyed(cmp: Comparison, dialect: str, datasets: Predicate | None) -> Predica
     if cmp.op == "IS NOT NULL":
         return m.c.model_id.in_(owners)
     condition = (
-        _metric_value(table, cmp) if kind == "metric" else _string_predicate(table.c.value, cmp, dialect)
+        metric_value_predicate(table, cmp)
+        if kind == "metric"
+        else string_predicate(table.c.value, cmp, dialect)
     )
     return m.c.model_id.in_(owners.where(condition))
 
 
 def _compile(expr: Expr, dialect: str, datasets: Predicate | None) -> Predicate:
-    if isinstance(expr, And):
-        return sa.and_(*(_compile(item, dialect, datasets) for item in expr.items))
-    if isinstance(expr, Or):
-        return sa.or_(*(_compile(item, dialect, datasets) for item in expr.items))
-    if expr.key.kind == "attribute":
-        return _attribute(expr, dialect)
-    return _keyed(expr, dialect, datasets)
+    def leaf(cmp: Comparison) -> Predicate:
+        if cmp.key.kind == "attribute":
+            return _attribute(cmp, dialect)
+        return _keyed(cmp, dialect, datasets)
+
+    return compile_filter(expr, leaf)
 
 
 def _has_metric(expr: Expr | None) -> bool:

@@ -8,18 +8,22 @@ to it were already returned; the next page starts at that point and skips them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from itertools import islice
+from operator import eq, itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from wayline.entities import Metric, Page
+from wayline.entities.metric_history import MetricHistory, new_metric
 from wayline.store.sql import keyset, page_token, runs
 from wayline.store.sql import schema as t
+from wayline.store.sql.plain import plain_rows
 from wayline.store.tracking import METRIC_HISTORY_MAX_RESULTS
 
 _KIND = "metric-history"
+_STEP_TIME = itemgetter(0, 1)
 _TOKEN_TYPES = (keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, (int,))
 
 
@@ -29,33 +33,20 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[int, int, int, float]:
 
 
 def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
-    """Plain ``(step, timestamp, value, is_nan)`` rows as points (NaN restored).
-
-    A history may have millions of points: each is filled the way pickle restores a frozen dataclass,
-    without its per-field ``__init__`` (three times faster; the fields come from typed columns).
-    """
-    nan = math.nan
-    new = object.__new__
-    out: list[Metric] = []
-    append = out.append
-    for step, timestamp, value, is_nan in rows:
-        point = new(Metric)
-        fields = point.__dict__
-        fields["key"] = key
-        fields["value"] = nan if is_nan else value
-        fields["timestamp"] = timestamp
-        fields["step"] = step
-        append(point)
-    return out
+    """Plain ``(step, timestamp, value, is_nan)`` rows as points (NaN restored)."""
+    return [new_metric(key, value, is_nan, timestamp, step) for step, timestamp, value, is_nan in rows]
 
 
 def _in_history_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Rows already ordered by ``(step, timestamp)`` (the index order), with each run of equal
     ``(step, timestamp)`` put in the full history order (numbers by value, then NaN)."""
+    keys = list(map(_STEP_TIME, rows))
+    if not any(map(eq, keys, islice(keys, 1, None))):  # no ties: the usual case, checked in C
+        return rows
     start = 0
     total = len(rows)
     for index in range(1, total + 1):
-        if index == total or rows[index][:2] != rows[start][:2]:
+        if index == total or keys[index] != keys[start]:
             if index - start > 1:
                 rows[start:index] = sorted(rows[start:index], key=_sort_key)
             start = index
@@ -89,7 +80,7 @@ def history(
     if max_results is None and not page_token_text:
         # The whole history in index order (no sort in the database), ties put in order here.
         whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp)
-        return Page(_points(key, _in_history_order(_plain_rows(conn, whole))), None)
+        return Page(MetricHistory(key, _in_history_order(plain_rows(conn, whole))), None)
     size = keyset.check_max_results(
         METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results, METRIC_HISTORY_MAX_RESULTS
     )
@@ -104,7 +95,7 @@ def history(
         same = [c.expr == v for c, v in zip(columns, values, strict=True)]
         at_or_after = sa.or_(keyset.after(columns, values), sa.and_(*same))
         stmt = stmt.where(at_or_after)
-    rows = _plain_rows(conn, stmt.limit(size + skip + 1))[skip:]
+    rows = plain_rows(conn, stmt.limit(size + skip + 1))[skip:]
     token = None
     if len(rows) > size:
         rows = rows[:size]
@@ -117,7 +108,7 @@ def history(
         if equal == len(rows) and start is not None and last == start:
             equal += skip
         token = page_token.encode(_KIND, query_id, [*last, equal])
-    return Page(_points(key, rows), token)
+    return Page(MetricHistory(key, rows), token)
 
 
 def bulk_interval(
@@ -160,7 +151,7 @@ def _sample_run(
         where.append(m.c.step >= start_step)
     if end_step is not None:
         where.append(m.c.step <= end_step)
-    positions = _plain_rows(
+    positions = plain_rows(
         conn, sa.select(m.c.step, m.c.timestamp).where(*where).order_by(m.c.step, m.c.timestamp)
     )
     if not positions:
@@ -178,25 +169,11 @@ def _sample_run(
         .order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
     )
     members: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-    for row in _plain_rows(conn, stmt):
+    for row in plain_rows(conn, stmt):
         group = (row[0], row[1])
         if group in wanted:
             members.setdefault(group, []).append(row)
     return _points(key, [members[group][rank] for group, ranks in wanted.items() for rank in ranks])
-
-
-def _plain_rows(conn: sa.Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows of ``stmt`` as the driver's plain tuples: for long scans, where building SQLAlchemy rows
-    would cost more than the query."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    args: Any = [params[name] for name in compiled.positiontup or ()] if compiled.positional else params
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled), args)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def sample_indices(total: int, size: int) -> list[int]:

@@ -7,11 +7,13 @@ Writing a link that exists is a no-op.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from wayline.entities import LoggedModelInput, LoggedModelOutput
 from wayline.store.sql import schema as t
+from wayline.store.sql.plain import RUN_IDS, plain_rows
 from wayline.store.sql.upsert import insert_ignore
 
 _CHUNK = 1000
@@ -31,25 +33,33 @@ def add_inputs(conn: sa.Connection, run_id: str, models: Sequence[LoggedModelInp
         conn.execute(stmt, list(rows.values()))
 
 
+def _links_of_runs() -> sa.Select[Any]:
+    """Both directions in one query, built once: ``(0, run, model, 0)`` for inputs and
+    ``(1, run, model, step)`` for outputs, of a bound list of runs."""
+    mi, mo = t.run_model_inputs, t.run_model_outputs
+    used = sa.select(sa.literal(0).label("kind"), mi.c.run_id, mi.c.model_id, sa.literal(0).label("step"))
+    produced = sa.select(sa.literal(1).label("kind"), mo.c.run_id, mo.c.model_id, mo.c.step)
+    both = sa.union_all(used.where(mi.c.run_id.in_(RUN_IDS)), produced.where(mo.c.run_id.in_(RUN_IDS)))
+    ordered = both.subquery()
+    return sa.select(ordered).order_by(ordered.c.kind, ordered.c.step, ordered.c.model_id)
+
+
+_LINKS_OF_RUNS = _links_of_runs()
+
+
 def load(
     conn: sa.Connection, run_ids: Sequence[str]
 ) -> tuple[dict[str, list[LoggedModelInput]], dict[str, list[LoggedModelOutput]]]:
     """The model inputs and outputs of each run (runs without any are absent), ordered by step and id."""
     inputs: dict[str, list[LoggedModelInput]] = {}
     outputs: dict[str, list[LoggedModelOutput]] = {}
-    mi, mo = t.run_model_inputs, t.run_model_outputs
     for start in range(0, len(run_ids), _CHUNK):
         chunk = run_ids[start : start + _CHUNK]
-        used = sa.select(mi.c.run_id, mi.c.model_id).where(mi.c.run_id.in_(chunk)).order_by(mi.c.model_id)
-        for run_id, model_id in conn.execute(used):
-            inputs.setdefault(run_id, []).append(LoggedModelInput(model_id))
-        produced = (
-            sa.select(mo.c.run_id, mo.c.model_id, mo.c.step)
-            .where(mo.c.run_id.in_(chunk))
-            .order_by(mo.c.step, mo.c.model_id)
-        )
-        for run_id, model_id, step in conn.execute(produced):
-            outputs.setdefault(run_id, []).append(LoggedModelOutput(model_id, step))
+        for kind, run_id, model_id, step in plain_rows(conn, _LINKS_OF_RUNS, {"ids": list(chunk)}):
+            if kind == 0:
+                inputs.setdefault(run_id, []).append(LoggedModelInput(model_id))
+            else:
+                outputs.setdefault(run_id, []).append(LoggedModelOutput(model_id, step))
     return inputs, outputs
 
 

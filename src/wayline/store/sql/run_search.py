@@ -176,10 +176,13 @@ def search(
 
 
 # -- one metric, param or tag order key: segments walked in index order ------------------------------------
-#: The fast path first looks for the runs it still needs among this many times as many rows from the head of
-#: the key's index, in order; only when that prefix holds too few matches does it read the whole segment.
+#: The fast path looks for the runs it still needs among the first rows of the key's index, in order: a
+#: short head (``_PROBE_SHORT_*``), then a long one (``_PROBE_*``: this many times as many rows); only when
+#: both hold too few matches does it read the whole segment with the filter driving.
 _PROBE_FACTOR = 20
 _PROBE_MIN = 1000
+_PROBE_SHORT_FACTOR = 4
+_PROBE_SHORT_MIN = 200
 
 
 @dataclass(frozen=True)
@@ -268,21 +271,27 @@ def _read_segment(
     if not segment.present:
         return [(row, None) for row in conn.execute(_lacking_query(key, resume).limit(limit))]
     walk = _key_rows(key, segment, resume)
-    probe = max(limit * _PROBE_FACTOR, _PROBE_MIN)
-    bounded = walk.order_by(*_index_order(key)).limit(probe)
-    found = [
-        (row, row._mapping["_value"])
-        for row in conn.execute(_present_query(key, bounded, forced=True).limit(limit))
-    ]
-    if len(found) >= limit:
-        return found
-    head = conn.execute(sa.select(sa.func.count()).select_from(bounded.subquery())).scalar_one()
-    if head < probe:  # the head was the whole segment
-        return found
+    for probe in _probes(limit):
+        bounded = walk.order_by(*_index_order(key)).limit(probe)
+        found = [
+            (row, row._mapping["_value"])
+            for row in conn.execute(_present_query(key, bounded, forced=True).limit(limit))
+        ]
+        if len(found) >= limit:
+            return found
+        head = conn.execute(sa.select(sa.func.count()).select_from(bounded.subquery())).scalar_one()
+        if head < probe:  # the head was the whole segment
+            return found
     # Few matches per index entry: let the filter drive. SQLite has no statistics (nothing runs ANALYZE) and
     # would walk the order key's index anyway; comparing ``key || ''`` keeps it from starting there.
     whole = _present_query(key, _key_rows(key, segment, resume, walk=False)).limit(limit)
     return [(row, row._mapping["_value"]) for row in conn.execute(whole)]
+
+
+def _probes(limit: int) -> tuple[int, ...]:
+    """The heads of the index read in turn: a short one that a filter matching a fair share of the runs
+    fills (most searches), then a long one, before the filter is left to drive."""
+    return (max(limit * _PROBE_SHORT_FACTOR, _PROBE_SHORT_MIN), max(limit * _PROBE_FACTOR, _PROBE_MIN))
 
 
 def _value_order(columns: Any, ascending: bool) -> list[ColumnElement[Any]]:

@@ -25,10 +25,12 @@ from wayline.entities import (
     RunStatus,
     RunTag,
 )
+from wayline.entities.metric_history import new_metric
 from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
 from wayline.store.sql import datasets, experiments, model_links
 from wayline.store.sql import schema as t
 from wayline.store.sql.clock import now_ms
+from wayline.store.sql.plain import RUN_IDS, plain_rows
 from wayline.store.sql.run_name import generate_run_name
 from wayline.store.sql.upsert import upsert
 
@@ -46,8 +48,13 @@ def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
+#: Built once: every request that touches a run reads its row first, and building the statement each time
+#: cost more than running it.
+_RUN_BY_ID = sa.select(t.runs).where(t.runs.c.run_id == sa.bindparam("run_id"))
+
+
 def get_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
-    row = conn.execute(sa.select(t.runs).where(t.runs.c.run_id == run_id)).first()
+    row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
     if row is None:
         raise ResourceNotFound(f"Run with id={run_id} not found")
     return row
@@ -196,20 +203,36 @@ def metric_of(row: Any) -> Metric:
     return Metric(row.key, math.nan if row.is_nan else row.value, row.timestamp, row.step)
 
 
+def _data_of_runs(table: sa.Table, *columns: str) -> sa.Select[Any]:
+    """``(run_id, *columns)`` of ``table`` for a bound list of runs, by run and key: built once, so that its
+    compiled form is cached."""
+    c = table.c
+    return (
+        sa.select(c.run_id, *(c[name] for name in columns))
+        .where(c.run_id.in_(RUN_IDS))
+        .order_by(c.run_id, c.key)
+    )
+
+
+_LATEST_OF_RUNS = _data_of_runs(t.latest_metrics, "key", "value", "is_nan", "timestamp", "step")
+_PARAMS_OF_RUNS = _data_of_runs(t.params, "key", "value")
+_TAGS_OF_RUNS = _data_of_runs(t.tags, "key", "value")
+
+
 def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
     """Whole runs for ``rows`` of ``runs``: latest metrics, params, tags, inputs; a few queries per 1000."""
     run_ids = [row.run_id for row in rows]
     metrics: dict[str, list[Metric]] = {run_id: [] for run_id in run_ids}
     params: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
     tags: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-    lm = t.latest_metrics
     for chunk in chunks(run_ids):
-        for row in conn.execute(sa.select(lm).where(lm.c.run_id.in_(chunk)).order_by(lm.c.run_id, lm.c.key)):
-            metrics[row.run_id].append(metric_of(row))
-        for table, target in ((t.params, params), (t.tags, tags)):
-            query = sa.select(table).where(table.c.run_id.in_(chunk)).order_by(table.c.run_id, table.c.key)
-            for row in conn.execute(query):
-                target[row.run_id][row.key] = row.value
+        ids = {"ids": list(chunk)}
+        for run_id, key, value, is_nan, timestamp, step in plain_rows(conn, _LATEST_OF_RUNS, ids):
+            metrics[run_id].append(new_metric(key, value, is_nan, timestamp, step))
+        for run_id, key, value in plain_rows(conn, _PARAMS_OF_RUNS, ids):
+            params[run_id][key] = value
+        for run_id, key, value in plain_rows(conn, _TAGS_OF_RUNS, ids):
+            tags[run_id][key] = value
     inputs = datasets.load_inputs(conn, run_ids)
     model_inputs, model_outputs = model_links.load(conn, run_ids)
     return [

@@ -109,7 +109,7 @@ def _ilike(column: ColumnElement[Any], pattern: str) -> Predicate:
 
 
 # -- value predicates --------------------------------------------------------------------------------------
-def _string_predicate(column: ColumnElement[Any], cmp: Comparison, dialect: str) -> Predicate:
+def string_predicate(column: ColumnElement[Any], cmp: Comparison, dialect: str) -> Predicate:
     op, value = cmp.op, cmp.value
     if op in ("IN", "NOT IN"):
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
@@ -149,7 +149,7 @@ def _number(cmp: Comparison) -> float | int:
     return value
 
 
-def _numeric_predicate(column: ColumnElement[Any], cmp: Comparison) -> Predicate:
+def numeric_predicate(column: ColumnElement[Any], cmp: Comparison) -> Predicate:
     if cmp.op == "IS NULL":
         return column.is_(None)
     if cmp.op == "IS NOT NULL":
@@ -162,10 +162,10 @@ def _as_int(value: str) -> int | None:
     return int(text) if text.lstrip("-").isdigit() and len(text) < 19 else None
 
 
-def _experiment_id_predicate(column: ColumnElement[Any], cmp: Comparison, dialect: str) -> Predicate:
+def experiment_id_predicate(column: ColumnElement[Any], cmp: Comparison, dialect: str) -> Predicate:
     op, value = cmp.op, cmp.value
     if op in ("LIKE", "ILIKE"):
-        return _string_predicate(sa.cast(column, sa.String), cmp, dialect)
+        return string_predicate(sa.cast(column, sa.String), cmp, dialect)
     if op in ("IN", "NOT IN"):
         if not isinstance(value, tuple):
             raise _bad(cmp, "needs a list of strings")
@@ -186,7 +186,7 @@ def _key_value_predicate(table: FromClause, cmp: Comparison, dialect: str) -> Pr
     """The condition on the value of a params/tags/input_tags row. On PostgreSQL their ``(key, value)``
     indexes hold the value's first ``PG_INDEXED_PREFIX`` characters (see ``schema``), so ``=``/``IN`` compare
     that prefix, which is exact for shorter literals; a longer literal also compares the whole value."""
-    predicate = _string_predicate(table.c.value, cmp, dialect)
+    predicate = string_predicate(table.c.value, cmp, dialect)
     if dialect != "postgresql" or cmp.op not in ("=", "IN"):
         return predicate
     literals = cmp.value if isinstance(cmp.value, tuple) else (cmp.value,)
@@ -205,7 +205,7 @@ def _presence(owner: sa.Column[Any], table: sa.Table, id_column: str, key: str, 
     return ~sa.exists().where(table.c[id_column] == owner, table.c.key == key)
 
 
-def _metric_value(table: FromClause, cmp: Comparison) -> Predicate:
+def metric_value_predicate(table: FromClause, cmp: Comparison) -> Predicate:
     value = float(_number(cmp))
     if cmp.op == "!=":
         return sa.or_(table.c.is_nan == sa.true(), table.c.value != value)
@@ -229,7 +229,7 @@ def key_condition(cmp: Comparison, table: FromClause, dialect: str) -> Predicate
     if cmp.op == "IS NOT NULL":
         return sa.true()
     if cmp.key.kind == "metric":
-        return _metric_value(table, cmp)
+        return metric_value_predicate(table, cmp)
     return _key_value_predicate(table, cmp, dialect)
 
 
@@ -258,20 +258,20 @@ def _dataset(cmp: Comparison, dialect: str) -> Predicate:
         return t.runs.c.run_id.not_in(used)
     if cmp.op == "IS NOT NULL":
         return t.runs.c.run_id.in_(used)
-    return t.runs.c.run_id.in_(used.where(_string_predicate(t.datasets.c[name], cmp, dialect)))
+    return t.runs.c.run_id.in_(used.where(string_predicate(t.datasets.c[name], cmp, dialect)))
 
 
 def _run_attribute(cmp: Comparison, dialect: str) -> Predicate:
     name = cmp.key.name
     if name == "experiment_id":
-        return _experiment_id_predicate(t.runs.c.experiment_id, cmp, dialect)
+        return experiment_id_predicate(t.runs.c.experiment_id, cmp, dialect)
     if name in _RUN_NUMERIC_ATTRIBUTES:
-        return _numeric_predicate(_RUN_NUMERIC_ATTRIBUTES[name], cmp)
+        return numeric_predicate(_RUN_NUMERIC_ATTRIBUTES[name], cmp)
     if name in _RUN_STRING_ATTRIBUTES:
         column = _RUN_STRING_ATTRIBUTES[name]
         if cmp.op in ("IS NULL", "IS NOT NULL"):
             return column.is_(None) if cmp.op == "IS NULL" else column.is_not(None)
-        return _string_predicate(column, cmp, dialect)
+        return string_predicate(column, cmp, dialect)
     raise _bad(cmp, "is not a run attribute")
 
 
@@ -294,45 +294,51 @@ def _experiment_comparison(cmp: Comparison, dialect: str) -> Predicate:
         et = t.experiment_tags
         if cmp.op in ("IS NULL", "IS NOT NULL"):
             return _presence(owner, et, "experiment_id", name, cmp.op == "IS NOT NULL")
-        condition = _string_predicate(et.c.value, cmp, dialect)
+        condition = string_predicate(et.c.value, cmp, dialect)
         return owner.in_(sa.select(et.c.experiment_id).where(et.c.key == name, condition))
     if kind == "attribute":
         if name == "experiment_id":
-            return _experiment_id_predicate(owner, cmp, dialect)
+            return experiment_id_predicate(owner, cmp, dialect)
         if name in _EXPERIMENT_NUMERIC_ATTRIBUTES:
-            return _numeric_predicate(_EXPERIMENT_NUMERIC_ATTRIBUTES[name], cmp)
+            return numeric_predicate(_EXPERIMENT_NUMERIC_ATTRIBUTES[name], cmp)
         if name in _EXPERIMENT_STRING_ATTRIBUTES:
-            return _string_predicate(_EXPERIMENT_STRING_ATTRIBUTES[name], cmp, dialect)
+            return string_predicate(_EXPERIMENT_STRING_ATTRIBUTES[name], cmp, dialect)
     raise _bad(cmp, "is not supported for experiments")
 
 
 # -- trees -------------------------------------------------------------------------------------------------
-def _compile(expr: Expr, leaf: Callable[[Comparison], Predicate]) -> Predicate:
+def compile_filter(expr: Expr, leaf: Callable[[Comparison], Predicate]) -> Predicate:
+    """The WHERE condition of a filter's tree: ``leaf`` compiles each comparison."""
     if isinstance(expr, Comparison):
         return leaf(expr)
     if isinstance(expr, And):
-        return sa.and_(*(_compile(item, leaf) for item in expr.items))
+        return sa.and_(*(compile_filter(item, leaf) for item in expr.items))
     if isinstance(expr, Or):
-        return sa.or_(*(_compile(item, leaf) for item in expr.items))
+        return sa.or_(*(compile_filter(item, leaf) for item in expr.items))
     raise InvalidParameterValue(f"Invalid value for parameter 'filter': unexpected node {expr!r}")
 
 
 def compile_run_filter(expr: Expr, dialect: str) -> Predicate:
     """A WHERE condition on ``runs`` for a parsed run filter."""
-    return _compile(expr, lambda cmp: _run_comparison(cmp, dialect))
+    return compile_filter(expr, lambda cmp: _run_comparison(cmp, dialect))
 
 
 def compile_experiment_filter(expr: Expr, dialect: str) -> Predicate:
     """A WHERE condition on ``experiments`` for a parsed experiment filter."""
-    return _compile(expr, lambda cmp: _experiment_comparison(cmp, dialect))
+    return compile_filter(expr, lambda cmp: _experiment_comparison(cmp, dialect))
 
 
 __all__ = [
     "KEY_TABLES",
     "compile_experiment_filter",
+    "compile_filter",
     "compile_run_filter",
+    "experiment_id_predicate",
     "glob_pattern",
     "joinable",
     "key_condition",
     "like_pattern",
+    "metric_value_predicate",
+    "numeric_predicate",
+    "string_predicate",
 ]

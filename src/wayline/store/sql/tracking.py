@@ -45,7 +45,7 @@ from wayline.store.sql import (
     run_search,
     runs,
 )
-from wayline.store.sql.engine import make_engine, transaction
+from wayline.store.sql.engine import dispose, make_engine, transaction
 from wayline.store.sql.keyset import check_max_results
 from wayline.store.sql.migrate import ensure_schema
 from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_THRESHOLD
@@ -68,7 +68,7 @@ class SqlTrackingStore:
             ensure_schema(self._engine)
             self._ensure_default_experiment()
         except BaseException:
-            self._engine.dispose()
+            dispose(self._engine)
             raise
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ class SqlTrackingStore:
 
     def close(self) -> None:
         """Close every pooled connection; the store must not be used afterwards."""
-        self._engine.dispose()
+        dispose(self._engine)
 
     def __enter__(self) -> SqlTrackingStore:
         return self

@@ -1,0 +1,138 @@
+"""Pieces of artifact transfers shared by the local, HTTP and S3 repositories.
+
+``log_artifact`` and ``log_artifacts`` check what they are given and plan every artifact path before the
+first byte moves (:func:`plan_file_upload`, :func:`plan_dir_upload`), so a bad name in a directory uploads
+nothing. ``download_artifacts`` places what it fetches with :func:`download_target`. Local files are written
+atomically through a temporary sibling (:func:`reserve_temp`), whose name starts with :data:`TEMP_PREFIX`
+and is never listed. A remote body (an HTTP response, an S3 object) is read as a file with
+:class:`BodyReader`.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wayline.artifacts.path import join_path, safe_relative_path
+from wayline.errors import invalid_value
+
+#: Name prefix of the temporary siblings used for atomic writes; never listed or downloaded.
+TEMP_PREFIX = ".wayline-tmp-"
+
+
+@dataclass(frozen=True)
+class DirUpload:
+    """What ``log_artifacts`` writes: the directories (parents first) and ``(local file, artifact path)``."""
+
+    dirs: list[str] = field(default_factory=list)
+    files: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan_file_upload(local_file: str | Path, artifact_path: str | None) -> tuple[Path, str]:
+    """The existing regular file ``local_file`` and the artifact path it goes to, in ``artifact_path``."""
+    source = Path(local_file)
+    if not source.is_file():
+        raise invalid_value("local_file", str(local_file), "not an existing regular file")
+    base = safe_relative_path(artifact_path, field="artifact_path")
+    return source, safe_relative_path(join_path(base, source.name), field="local_file")
+
+
+def plan_dir_upload(local_dir: str | Path, artifact_path: str | None) -> DirUpload:
+    """Every directory and file below ``local_dir``, recursively, with the artifact paths they go to.
+
+    File names must be safe artifact paths; symbolic links to directories and special files (pipes,
+    sockets) are refused, links to files are uploaded by content.
+    """
+    source = Path(local_dir)
+    if not source.is_dir():
+        raise invalid_value("local_dir", str(local_dir), "not an existing directory")
+    base = safe_relative_path(artifact_path, field="artifact_path")
+    plan = DirUpload(dirs=[base] if base else [])
+    for current, dirnames, filenames in os.walk(source, followlinks=False):
+        here = Path(current)
+        prefix = here.relative_to(source).as_posix()
+        for name in sorted(dirnames):
+            if (here / name).is_symlink():
+                raise invalid_value("local_dir", str(here / name), "links to directories are refused")
+            rel = join_path(prefix, name) if prefix != "." else name
+            plan.dirs.append(safe_relative_path(join_path(base, rel), field="local_dir"))
+        for name in sorted(filenames):
+            file = here / name
+            if not file.is_file():
+                raise invalid_value("local_dir", str(file), "not a regular file")
+            rel = join_path(prefix, name) if prefix != "." else name
+            plan.files.append((file, safe_relative_path(join_path(base, rel), field="local_dir")))
+    return plan
+
+
+def download_target(dst_path: str | Path | None, rel: str) -> tuple[Path, Path]:
+    """Where ``download_artifacts`` puts the artifact ``rel``: ``(destination, destination / rel)``.
+
+    The destination is ``dst_path`` (created if missing) or, without it, a new temporary directory readable
+    by the current user only.
+    """
+    if dst_path is None:
+        destination = Path(tempfile.mkdtemp(prefix="wayline-download-"))
+    else:
+        destination = Path(dst_path)
+        destination.mkdir(parents=True, exist_ok=True)
+    return destination, destination.joinpath(*rel.split("/")) if rel else destination
+
+
+def reserve_temp(directory: Path) -> Path:
+    """Create an empty temporary file in ``directory`` (mode from the umask, like any written file)."""
+    while True:
+        temp = directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return temp
+
+
+class BodyReader(io.RawIOBase):
+    """A readable raw binary file over a remote body's ``read(size) -> bytes`` and ``close()``."""
+
+    def __init__(self, read: Callable[[int], bytes], close: Callable[[], object]) -> None:
+        super().__init__()
+        self._read_body = read
+        self._close_body = close
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._read_body(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close_body()
+        super().close()
+
+
+def content_type(rel: str) -> str:
+    """The ``Content-Type`` an uploaded artifact is stored with: by its name's extension, else binary."""
+    return mimetypes.guess_type(rel.rsplit("/", 1)[-1])[0] or "application/octet-stream"
+
+
+__all__ = [
+    "TEMP_PREFIX",
+    "BodyReader",
+    "DirUpload",
+    "content_type",
+    "download_target",
+    "plan_dir_upload",
+    "plan_file_upload",
+    "reserve_temp",
+]
