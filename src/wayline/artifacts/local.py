@@ -255,14 +255,14 @@ def _walk(top: Path, real_root: str) -> Iterator[tuple[str, Path, bool]]:
 
 
 def _write_atomically(target: Path, fill: Callable[[BinaryIO], int]) -> int:
-    """Write a temporary sibling of ``target`` with ``fill``, sync it, then rename it over ``target``; the
-    target is left untouched if anything fails. Returns what ``fill`` returned (the bytes written)."""
+    """Write a temporary sibling of ``target`` with ``fill``, then rename it over ``target``; the target is
+    left untouched if anything fails. Returns what ``fill`` returned (the bytes written). Like every other
+    artifact write here (and MLflow's), it is not fsynced: readers never see a partial file, and the page
+    cache, not each upload, decides when the bytes reach the disk."""
     temp = reserve_temp(target.parent)
     try:
         with temp.open("wb") as out:
             written = fill(out)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -48,6 +48,7 @@ from wayline.store.sql import (
 from wayline.store.sql.engine import dispose, make_engine, transaction
 from wayline.store.sql.keyset import check_max_results
 from wayline.store.sql.migrate import ensure_schema
+from wayline.store.sql.statistics import StatisticsKeeper
 from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_THRESHOLD
 
 
@@ -64,6 +65,7 @@ class SqlTrackingStore:
         self.db_uri = db_uri
         self.default_artifact_root = default_artifact_root
         self._engine = make_engine(db_uri)
+        self.statistics = StatisticsKeeper(self._engine)
         try:
             ensure_schema(self._engine)
             self._ensure_default_experiment()
@@ -84,6 +86,7 @@ class SqlTrackingStore:
 
     def close(self) -> None:
         """Close every pooled connection; the store must not be used afterwards."""
+        self.statistics.wait()
         dispose(self._engine)
 
     def __enter__(self) -> SqlTrackingStore:
@@ -173,9 +176,11 @@ class SqlTrackingStore:
         run_name: str | None = None,
     ) -> Run:
         with transaction(self._engine, write=True) as conn:
-            return runs.create(
+            run = runs.create(
                 conn, experiment_id, user_id=user_id, start_time=start_time, tags=tags, run_name=run_name
             )
+        self.statistics.runs_created()
+        return run
 
     def get_run(self, run_id: str) -> Run:
         with transaction(self._engine) as conn:
