@@ -20,6 +20,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 import orjson
@@ -287,6 +288,13 @@ def _field_name(loc: Sequence[int | str]) -> str:
     return out or "body"
 
 
+@cache
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schemas of a model's fields (computed once per model, however many paths it serves)."""
+    properties: dict[str, Any] = model.model_json_schema(ref_template=REF_TEMPLATE).get("properties", {})
+    return properties
+
+
 def _openapi_extra(
     request: type[BaseModel] | None, response: type[BaseModel] | None, *, from_query: bool, path: str
 ) -> dict[str, Any]:
@@ -299,7 +307,7 @@ def _openapi_extra(
         extra["parameters"] = path_params
     if request is not None:
         if from_query:
-            properties = request.model_json_schema(ref_template=REF_TEMPLATE).get("properties", {})
+            properties = _properties(request)
             extra["parameters"] = path_params + [
                 {
                     "name": field.alias or name,

@@ -7,7 +7,6 @@ updates both, and the tag cannot be deleted on its own.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -196,11 +195,6 @@ def delete_tag(conn: sa.Connection, run_id: str, key: str) -> None:
     result = conn.execute(t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key))
     if result.rowcount == 0:
         raise ResourceNotFound(f"No tag with name: {key} in run with id {run_id}")
-
-
-def metric_of(row: Any) -> Metric:
-    """A latest-metric or history row as a Metric (NaN restored)."""
-    return Metric(row.key, math.nan if row.is_nan else row.value, row.timestamp, row.step)
 
 
 def _data_of_runs(table: sa.Table, *columns: str) -> sa.Select[Any]:
