@@ -18,8 +18,10 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from server.harness import (
     size_args,
 )
 from server.process import ServerProcess, memory
-from server.products import PRODUCTS, ServerOptions, start_server
+from server.products import CEILING_SCENARIOS, PRODUCTS, ServerOptions, start_ceiling, start_server
 from server.report import PRODUCT_NAMES, Outcome, Outcomes, Report
 from server.stores import BACKENDS, Store, fresh_store
 from tracking_bench import MLFLOW_VERSION, ensure_mlflow_venv
@@ -64,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("default", "on", "off"),
         default="default",
         help="MLFLOW_SERVER_ENABLE_JOB_EXECUTION: left unset (MLflow's default: on), or set true/false",
+    )
+    add(
+        "--ceiling",
+        choices=("on", "off"),
+        default="on",
+        help="also measure the client's own limit against a server that stores nothing (null_server.py)",
     )
     add("--postgres-url", default=DEFAULT_POSTGRES, help="server for the throwaway databases, no database")
     add("--settle-seconds", type=float, default=10.0, help="idle time after /health before the memory sample")
@@ -132,6 +140,9 @@ class Bench:
         self.scenarios: list[str] = args.scenarios.split(",") if args.scenarios else list(SCENARIOS)
         sizes = {name: getattr(args, name) for name in SIZE_FLAGS}
         self.harness = Harness(args.harness, size_args(sizes), args.timeout_seconds)
+        self.ceiling_scenarios = [s for s in self.scenarios if s in CEILING_SCENARIOS]
+        ceiling_sizes = sizes | {"scenarios": ",".join(self.ceiling_scenarios)}
+        self.ceiling_harness = Harness(args.harness, size_args(ceiling_sizes), args.timeout_seconds)
 
     def path(self, backend: str, product: str, suffix: str) -> Path:
         return self.results_dir / f"server-{self.stamp}-{backend}-{product}{suffix}"
@@ -155,6 +166,36 @@ class Bench:
         self.progress.update(task, description=f"{label}: {status} in {took:.0f} s")
         self.progress.stop_task(task)
         self.say(f"{label}: {status} in {took:.0f} s")
+        return outcome
+
+    def run_ceiling(self) -> Outcome:
+        """The harness against the server that stores nothing: the client's own limit; never raises."""
+        label = "client ceiling (null server)"
+        task = self.progress.add_task(f"{label}: starting", total=len(self.ceiling_scenarios) + 1)
+        outcome = Outcome("ceiling", "-")
+        workdir = Path(tempfile.mkdtemp(prefix="ceiling-srvbench-"))
+        log = self.path("any", "ceiling", ".server.log")
+        outcome.files["server_log"] = str(log)
+        try:
+            server = start_ceiling(workdir, self.options, log)
+            try:
+                outcome.record = {}
+                self._run_harness(
+                    server,
+                    outcome,
+                    label,
+                    task,
+                    harness=self.ceiling_harness,
+                    scenarios=self.ceiling_scenarios,
+                )
+            finally:
+                server.stop()
+        except Exception as exc:
+            outcome.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        self.progress.stop_task(task)
+        self.say(f"{label}: {'[red]failed' if outcome.all_problems() else 'done'}")
         return outcome
 
     def _serve_and_measure(self, store: Store, outcome: Outcome, label: str, task: TaskID) -> None:
@@ -183,7 +224,18 @@ class Bench:
         finally:
             server.stop()
 
-    def _run_harness(self, server: ServerProcess, outcome: Outcome, label: str, task: TaskID) -> None:
+    def _run_harness(
+        self,
+        server: ServerProcess,
+        outcome: Outcome,
+        label: str,
+        task: TaskID,
+        *,
+        harness: Harness | None = None,
+        scenarios: list[str] | None = None,
+    ) -> None:
+        harness = harness or self.harness
+        scenarios = scenarios or self.scenarios
         backend, product = outcome.backend, outcome.product
         out, log = self.path(backend, product, ".json"), self.path(backend, product, ".harness.log")
         outcome.files |= {"harness_json": str(out), "harness_log": str(log)}
@@ -191,13 +243,13 @@ class Bench:
 
         def on_scenario(name: str) -> None:
             seen.append(name)
-            step = f"{name} ({len(seen)}/{len(self.scenarios)})"
+            step = f"{name} ({len(seen)}/{len(scenarios)})"
             self.progress.update(task, completed=len(seen), description=f"{label}: {step}")
             if not self.progress.console.is_terminal:
                 self.say(f"{label}: {step}")
 
         try:
-            doc = self.harness.run(
+            doc = harness.run(
                 url=server.url,
                 server_pid=server.pid,
                 label=f"{product}-{backend}",
@@ -208,7 +260,7 @@ class Bench:
         except HarnessError as exc:
             outcome.errors.append(str(exc))
             return
-        self.progress.update(task, completed=len(self.scenarios) + 1)
+        self.progress.update(task, completed=len(scenarios) + 1)
         assert outcome.record is not None
         outcome.record.update(doc.get("results", {}))
         outcome.meta = doc.get("meta", {})
@@ -223,6 +275,13 @@ SIZE_OF = {
     "artifacts": "artifact_mib",
     "concurrency": "conc_seconds",
 }
+
+
+CEILING_NOTE = (
+    "Ceiling: the same harness against bench/server/null_server.py, a server that parses each request and "
+    "stores nothing (one worker): the best figure any server can reach with this client on this machine. "
+    "'best ratio' = ceiling against MLflow: no server can beat it here."
+)
 
 
 def notes(bench: Bench, outcomes: Outcomes) -> list[str]:
@@ -262,6 +321,13 @@ def save(bench: Bench, report: Report) -> Path:
             }
             for backend, per in report.outcomes.items()
         },
+        "ceiling": None
+        if report.ceiling is None
+        else {
+            "record": report.ceiling.record,
+            "problems": report.ceiling.all_problems(),
+            "files": report.ceiling.files,
+        },
     }
     stem = bench.results_dir / f"server-{bench.stamp}"
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -285,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         pg.check()
     args.results_dir.mkdir(parents=True, exist_ok=True)
     outcomes: Outcomes = {backend: {} for backend in args.backends}
+    ceiling: Outcome | None = None
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     started = time.perf_counter()
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
@@ -293,14 +360,19 @@ def main(argv: list[str] | None = None) -> int:
             for backend in args.backends:
                 for product in args.products:
                     outcomes[backend][product] = bench.run_one(backend, product)
+            if args.ceiling == "on" and bench.ceiling_scenarios:
+                ceiling = bench.run_ceiling()
         finally:
             cleanup_errors = pg.drop_all() if pg is not None else []
     note_lines = notes(bench, outcomes) + cleanup_errors
-    report = Report(outcomes, setup_line(args), tuple(bench.scenarios), tuple(note_lines))
+    if ceiling is not None:
+        note_lines.insert(2, CEILING_NOTE)
+    report = Report(outcomes, setup_line(args), tuple(bench.scenarios), tuple(note_lines), ceiling)
     report.print(console)
     md = save(bench, report)
     console.print(f"Total time {time.perf_counter() - started:.0f} s. Wrote {md} and its .json.")
     failed = any(o.all_problems() for per in outcomes.values() for o in per.values())
+    failed = failed or (ceiling is not None and bool(ceiling.all_problems()))
     return 1 if failed or cleanup_errors else 0
 
 

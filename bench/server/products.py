@@ -14,6 +14,8 @@ from server.stores import Store
 REPO = Path(__file__).resolve().parents[2]
 MLFLOW_BIN = REPO / "bench" / ".mlflow-venv" / "bin" / "mlflow"
 PRODUCTS = ("mlflow", "wayline")
+#: The scenarios the ceiling server answers (``null_server.py``).
+CEILING_SCENARIOS = ("metric_ingest", "metric_history", "concurrency")
 #: Wayline prints ``Wayline server listening on http://127.0.0.1:PORT`` once its socket is bound.
 WAYLINE_URL_PATTERN = r"listening on (http://\S+)"
 
@@ -95,6 +97,39 @@ def start_server(product: str, store: Store, options: ServerOptions, log_path: P
         else:
             server.url = wait_for_url(server, WAYLINE_URL_PATTERN, deadline=deadline).rstrip("/")
         wait_for_health(server, deadline=deadline)
+    except BaseException:
+        server.stop()
+        raise
+    server.startup_s = time.monotonic() - started
+    return server
+
+
+def ceiling_command(port: int) -> list[str]:
+    """``null_server.py`` under uvicorn, one worker (its counts live in the process), Wayline's venv."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "null_server:app",
+        "--app-dir",
+        str(Path(__file__).resolve().parent),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+
+
+def start_ceiling(workdir: Path, options: ServerOptions, log_path: Path) -> ServerProcess:
+    """Launch the ceiling server and wait for ``/health``."""
+    port = free_port()
+    started = time.monotonic()
+    server = launch("ceiling", ceiling_command(port), cwd=workdir, env=clean_env(), log_path=log_path)
+    try:
+        server.url = f"http://127.0.0.1:{port}"
+        wait_for_health(server, deadline=started + options.start_timeout_s)
     except BaseException:
         server.stop()
         raise

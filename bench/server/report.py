@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from server.figures import Record, Row, compare, problems
+from server.figures import Record, Row, compare, problems, ratio, value
 
-PRODUCT_NAMES = {"mlflow": "MLflow", "wayline": "Wayline"}
+PRODUCT_NAMES = {"mlflow": "MLflow", "wayline": "Wayline", "ceiling": "Ceiling"}
 
 
 @dataclass
@@ -57,6 +57,17 @@ class Report:
     setup: str
     scenarios: tuple[str, ...]
     notes: tuple[str, ...]
+    #: The harness against the null server (None when not measured).
+    ceiling: Outcome | None = None
+
+    def ceiling_cells(self, row: Row) -> tuple[str, ...]:
+        """The ceiling's figure and the best ratio it allows; empty when no ceiling was measured."""
+        if self.ceiling is None:
+            return ()
+        best = value(self.ceiling.record, row.figure.path)
+        if best is None:
+            return ("", "")
+        return number(best, row.figure.digits), times(ratio(row.figure, row.mlflow, best))
 
     def rows(self, backend: str) -> list[Row]:
         per_product = self.outcomes[backend]
@@ -78,10 +89,13 @@ class Report:
         for name in ("MLflow", "Wayline", "ratio", "target"):
             table.add_column(name, justify="right")
         table.add_column("met", justify="center")
+        if self.ceiling is not None:
+            table.add_column("ceiling", justify="right")
+            table.add_column("best ratio", justify="right")
         for row in self.rows(backend):
             d = row.figure.digits
             cells = (number(row.mlflow, d), number(row.wayline, d), times(row.ratio), row.target)
-            table.add_row(row.figure.label, *cells, verdict(row, rich=True))
+            table.add_row(row.figure.label, *cells, verdict(row, rich=True), *self.ceiling_cells(row))
         return table
 
     def print(self, console: Console) -> None:
@@ -89,20 +103,26 @@ class Report:
             console.print(self.table(backend))
             for line in self.problem_lines(backend):
                 console.print(f"[red]{backend} · {line}", highlight=False)
+        if self.ceiling is not None:
+            for problem in self.ceiling.all_problems():
+                console.print(f"[red]ceiling · {problem}", highlight=False)
         for note in self.notes:
             console.print(note, highlight=False)
 
     def markdown(self) -> str:
         out = [f"# REST server benchmark: {self.setup}", ""]
         for backend in self.outcomes:
-            out += [f"## {backend}", "", "| figure | MLflow | Wayline | ratio | target | met |"]
-            out.append("| --- | ---: | ---: | ---: | ---: | :---: |")
+            head = "| figure | MLflow | Wayline | ratio | target | met |"
+            rule = "| --- | ---: | ---: | ---: | ---: | :---: |"
+            if self.ceiling is not None:
+                head, rule = head + " ceiling | best ratio |", rule + " ---: | ---: |"
+            out += [f"## {backend}", "", head, rule]
             for row in self.rows(backend):
                 d = row.figure.digits
                 cells = (number(row.mlflow, d), number(row.wayline, d), times(row.ratio), row.target)
-                out.append(
-                    f"| {row.figure.label} | " + " | ".join(cells) + f" | {verdict(row, rich=False)} |"
-                )
+                extra = "".join(f" {cell} |" for cell in self.ceiling_cells(row))
+                line = f"| {row.figure.label} | " + " | ".join(cells) + f" | {verdict(row, rich=False)} |"
+                out.append(line + extra)
             failed = self.problem_lines(backend)
             if failed:
                 out += ["", "Problems:", ""] + [f"- {line}".replace("\n", " ") for line in failed]

@@ -21,7 +21,8 @@ from wayline import __version__
 from wayline.artifacts.resolve import get_artifact_repository
 from wayline.errors import ErrorCode, InvalidParameterValue, WaylineError, invalid_value
 from wayline.server.context import PROXY_SCHEME, ServerContext
-from wayline.server.endpoint import REF_TEMPLATE, Api, error_response
+from wayline.server.endpoint import REF_TEMPLATE, Api, error_response, failure_response
+from wayline.server.fast_path import RpcFastPath
 from wayline.server.settings import ServerSettings
 from wayline.services.tracking import TrackingService
 from wayline.store.resolve import locate
@@ -74,8 +75,11 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
     )
     app.state.context = ctx
     apis = all_apis()
+    exact_routes: dict[tuple[str, str], Any] = {}
     for api in apis:
         app.include_router(api.router)
+        exact_routes.update(api.exact_routes)
+    app.add_middleware(RpcFastPath, routes=exact_routes)
     _install_error_handlers(app)
     _install_openapi(app, apis)
     return app
@@ -90,9 +94,7 @@ def all_apis() -> list[Api]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WaylineError)
     async def wayline_error(_: Request, exc: WaylineError) -> Response:
-        if exc.http_status >= 500 and exc.error_code is not ErrorCode.NOT_IMPLEMENTED:
-            logger.error("request failed: %s", exc.message, exc_info=exc)
-        return error_response(exc)
+        return failure_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -124,8 +126,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal_error(_: Request, exc: Exception) -> Response:
-        logger.error("unhandled error", exc_info=exc)
-        return error_response(WaylineError("internal error", error_code=ErrorCode.INTERNAL_ERROR))
+        return failure_response(exc)
 
 
 def _install_openapi(app: FastAPI, apis: Sequence[Api]) -> None:

@@ -43,6 +43,7 @@ def artifact_roots(ctx: ServerContext) -> list[str]:
     request=CreateExperiment,
     response=CreateExperimentResponse,
     summary="Create an experiment (name, artifact location, tags)",
+    inline=True,
 )
 def create_experiment(ctx: ServerContext, msg: CreateExperiment) -> dict[str, Any]:
     experiment_id = ctx.tracking.create_experiment(
@@ -60,6 +61,7 @@ def create_experiment(ctx: ServerContext, msg: CreateExperiment) -> dict[str, An
     request=ExperimentId,
     response=ExperimentResponse,
     summary="Get an experiment by id (deleted ones too)",
+    inline=True,
 )
 def get_experiment(ctx: ServerContext, msg: ExperimentId) -> dict[str, Any]:
     return {"experiment": experiment_to_json(ctx.tracking.get_experiment(msg.experiment_id))}
@@ -71,6 +73,7 @@ def get_experiment(ctx: ServerContext, msg: ExperimentId) -> dict[str, Any]:
     request=GetExperimentByName,
     response=ExperimentResponse,
     summary="Get an experiment by name",
+    inline=True,
 )
 def get_experiment_by_name(ctx: ServerContext, msg: GetExperimentByName) -> dict[str, Any]:
     experiment = ctx.tracking.get_experiment_by_name(msg.experiment_name)

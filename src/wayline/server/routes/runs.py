@@ -48,6 +48,7 @@ api = Api("runs")
     request=CreateRun,
     response=RunResponse,
     summary="Create a run (experiment, start time, run name, tags)",
+    inline=True,
 )
 def create_run(ctx: ServerContext, msg: CreateRun) -> dict[str, Any]:
     run = ctx.tracking.create_run(
@@ -66,6 +67,7 @@ def create_run(ctx: ServerContext, msg: CreateRun) -> dict[str, Any]:
     request=RunRef,
     response=RunResponse,
     summary="Get a run: info, latest metrics, params, tags, inputs, outputs",
+    inline=True,
 )
 def get_run(ctx: ServerContext, msg: RunRef) -> dict[str, Any]:
     return {"run": run_to_json(ctx.tracking.get_run(required_run_id(msg.run_id, msg.run_uuid)))}
@@ -77,6 +79,7 @@ def get_run(ctx: ServerContext, msg: RunRef) -> dict[str, Any]:
     request=UpdateRun,
     response=UpdateRunResponse,
     summary="Update a run's status, end time or name",
+    inline=True,
 )
 def update_run(ctx: ServerContext, msg: UpdateRun) -> dict[str, Any]:
     info = ctx.tracking.update_run_info(
@@ -88,13 +91,15 @@ def update_run(ctx: ServerContext, msg: UpdateRun) -> dict[str, Any]:
     return {"run_info": run_info_to_json(info)}
 
 
-@api.rpc("POST", "/runs/delete", request=RunIdOnly, response=Empty, summary="Soft-delete a run")
+@api.rpc("POST", "/runs/delete", request=RunIdOnly, response=Empty, summary="Soft-delete a run", inline=True)
 def delete_run(ctx: ServerContext, msg: RunIdOnly) -> dict[str, Any]:
     ctx.tracking.delete_run(msg.run_id)
     return {}
 
 
-@api.rpc("POST", "/runs/restore", request=RunIdOnly, response=Empty, summary="Restore a deleted run")
+@api.rpc(
+    "POST", "/runs/restore", request=RunIdOnly, response=Empty, summary="Restore a deleted run", inline=True
+)
 def restore_run(ctx: ServerContext, msg: RunIdOnly) -> dict[str, Any]:
     ctx.tracking.restore_run(msg.run_id)
     return {}
@@ -106,6 +111,7 @@ def restore_run(ctx: ServerContext, msg: RunIdOnly) -> dict[str, Any]:
     request=LogMetric,
     response=Empty,
     summary="Log one metric point (key, value, timestamp, step)",
+    inline=True,
 )
 def log_metric(ctx: ServerContext, msg: LogMetric) -> dict[str, Any]:
     run_id = required_run_id(msg.run_id, msg.run_uuid)
@@ -124,19 +130,22 @@ def log_metric(ctx: ServerContext, msg: LogMetric) -> dict[str, Any]:
     request=LogParam,
     response=Empty,
     summary="Log one param (immutable once logged)",
+    inline=True,
 )
 def log_param(ctx: ServerContext, msg: LogParam) -> dict[str, Any]:
     ctx.tracking.log_param(required_run_id(msg.run_id, msg.run_uuid), msg.key, msg.value)
     return {}
 
 
-@api.rpc("POST", "/runs/set-tag", request=SetTag, response=Empty, summary="Set a run tag")
+@api.rpc("POST", "/runs/set-tag", request=SetTag, response=Empty, summary="Set a run tag", inline=True)
 def set_tag(ctx: ServerContext, msg: SetTag) -> dict[str, Any]:
     ctx.tracking.set_tag(required_run_id(msg.run_id, msg.run_uuid), msg.key, msg.value)
     return {}
 
 
-@api.rpc("POST", "/runs/delete-tag", request=DeleteTag, response=Empty, summary="Delete a run tag")
+@api.rpc(
+    "POST", "/runs/delete-tag", request=DeleteTag, response=Empty, summary="Delete a run tag", inline=True
+)
 def delete_tag(ctx: ServerContext, msg: DeleteTag) -> dict[str, Any]:
     ctx.tracking.delete_tag(msg.run_id, msg.key)
     return {}
@@ -149,6 +158,7 @@ def delete_tag(ctx: ServerContext, msg: DeleteTag) -> dict[str, Any]:
     response=Empty,
     summary="Log metrics, params and tags at once (<= 1000 metrics, <= 100 params or tags), all or nothing",
     body_decoder=decode_log_batch,
+    inline=True,
 )
 def log_batch(ctx: ServerContext, batch: DecodedBatch) -> dict[str, Any]:
     ctx.tracking.log_batch(
