@@ -172,7 +172,7 @@ class Bench:
         """The harness against the server that stores nothing: the client's own limit; never raises."""
         label = "client ceiling (null server)"
         task = self.progress.add_task(f"{label}: starting", total=len(self.ceiling_scenarios) + 1)
-        outcome = Outcome("ceiling", "-")
+        outcome = Outcome("ceiling", "any")
         workdir = Path(tempfile.mkdtemp(prefix="ceiling-srvbench-"))
         log = self.path("any", "ceiling", ".server.log")
         outcome.files["server_log"] = str(log)
