@@ -18,6 +18,7 @@ import click
 from wayline import __version__
 from wayline.cli.db import db_group
 from wayline.cli.experiments import experiments_group
+from wayline.cli.models import models_group
 from wayline.cli.runs import runs_group
 from wayline.cli.server import server_command
 from wayline.cli.session import Session
@@ -100,6 +101,7 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 
 cli.add_command(experiments_group)
 cli.add_command(runs_group)
+cli.add_command(models_group)
 cli.add_command(db_group)
 cli.add_command(server_command)
 

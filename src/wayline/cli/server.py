@@ -48,6 +48,12 @@ from wayline.server.settings import ServerSettings
 @click.option(
     "--workers", "-w", type=int, metavar="N", help="Worker processes (default 1) [env: WAYLINE_WORKERS]"
 )
+@click.option(
+    "--default-user",
+    metavar="NAME",
+    help="Who acts when a request carries no HTTP Basic user name: recorded in the model registry's history "
+    "(default: none) [env: WAYLINE_DEFAULT_USER]",
+)
 def server_command(  # noqa: PLR0917 (one parameter per option)
     backend_store_uri: str | None,
     artifacts_destination: str | None,
@@ -56,6 +62,7 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
     host: str | None,
     port: int | None,
     workers: int | None,
+    default_user: str | None,
 ) -> None:
     """Serve the MLflow REST API: Wayline's client and unchanged MLflow clients both work against it."""
     from wayline.server.serve import serve
@@ -68,6 +75,7 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
         host=host,
         port=port,
         workers=workers,
+        default_user=default_user,
     )
     serve(settings, announce=_announce(settings))
 

@@ -20,6 +20,7 @@ from wayline.client import arguments, serialize
 from wayline.client.arguments import entity_list, string_map
 from wayline.client.batcher import metric_value
 from wayline.client.context import USER, current_user
+from wayline.client.model_uri import ModelClient
 from wayline.entities import (
     DatasetInput,
     Experiment,
@@ -58,8 +59,9 @@ def batch_chunks(
     return chunks
 
 
-class WaylineClient:
-    """Explicit-id access to a tracking store; ``tracking_uri`` defaults to ``WAYLINE_TRACKING_URI``."""
+class WaylineClient(ModelClient):
+    """Explicit-id access to a tracking store and its model registry (:mod:`wayline.client.registry`,
+    :mod:`wayline.client.model_uri`); ``tracking_uri`` defaults to ``WAYLINE_TRACKING_URI``."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:
         if tracking_uri is None:
@@ -80,9 +82,10 @@ class WaylineClient:
         return self._service
 
     def close(self) -> None:
-        """Release the store's connections; idempotent."""
+        """Release the stores' connections; idempotent."""
         if not self._closed:
             self._closed = True
+            self._close_registry()
             self._service.store.close()
 
     def __enter__(self) -> WaylineClient:

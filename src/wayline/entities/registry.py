@@ -108,3 +108,21 @@ class RegistryOrder:
 
     column: str
     ascending: bool = True
+
+
+@dataclass(frozen=True)
+class RegistryEvent:
+    """One entry of a registered model's history: what changed, who changed it, when, from what to what."""
+
+    id: int
+    name: str
+    #: 0 for model-level events (created, renamed, ...).
+    version: int
+    #: ``model_created``, ``version_created``, ``stage_changed``, ``alias_set``, ``alias_deleted``,
+    #: ``version_deleted``, ``model_renamed`` (more kinds are added by governance).
+    kind: str
+    actor: str
+    timestamp: int
+    from_value: str = ""
+    to_value: str = ""
+    comment: str = ""

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -25,6 +26,7 @@ from wayline.server.endpoint import REF_TEMPLATE, Api, error_response, failure_r
 from wayline.server.fast_path import RpcFastPath
 from wayline.server.settings import ServerSettings
 from wayline.services.tracking import TrackingService
+from wayline.services.webhooks import WebhookService
 from wayline.store.resolve import locate
 
 logger = logging.getLogger("wayline.server")
@@ -43,13 +45,49 @@ def build_context(settings: ServerSettings) -> ServerContext:
         root = f"{PROXY_SCHEME}:/"
     else:
         root = settings.default_artifact_root or location.default_artifact_root
-    from wayline.store.sql import SqlTrackingStore
+    from wayline.server.artifact_access import known_roots
+    from wayline.services.registry import RegistryService
+    from wayline.store.sql import SqlRegistryStore, SqlTrackingStore
 
     store = SqlTrackingStore(location.db_url, root)
     artifacts = None
     if settings.serve_artifacts:
         artifacts = get_artifact_repository(settings.resolved_artifacts_destination)
-    return ServerContext(settings=settings, tracking=TrackingService(store), artifacts=artifacts)
+    ctx = ServerContext(settings=settings, tracking=TrackingService(store), artifacts=artifacts)
+    proxied = [f"{PROXY_SCHEME}:/"] if settings.serve_artifacts else []
+    try:
+        ctx.registry = RegistryService(
+            SqlRegistryStore(engine=store.engine, default_artifact_root=root),
+            ctx.tracking,
+            default_actor=settings.default_user,
+            artifact_roots=[*proxied, *known_roots(ctx)],
+        )
+        ctx.webhooks = _webhook_service(settings, store.engine)
+    except BaseException:
+        store.close()
+        raise
+    return ctx
+
+
+def _webhook_service(settings: ServerSettings, engine: sa.Engine) -> WebhookService:
+    """Webhooks in the tracking store's database (sharing its engine), delivered by this process."""
+    from wayline.services.administrators import Administrators
+    from wayline.services.webhook_delivery import WebhookDispatcher
+    from wayline.store.sql.webhooks import SqlWebhookStore
+
+    store = SqlWebhookStore(engine=engine)
+    dispatcher = WebhookDispatcher(
+        store,
+        allow_private=settings.webhook_allow_private,
+        max_attempts=settings.webhook_max_attempts,
+        timeout_s=settings.webhook_timeout_s,
+    )
+    return WebhookService(
+        store,
+        dispatcher,
+        admins=Administrators.from_setting(settings.admins),
+        default_actor=settings.default_user,
+    )
 
 
 def create_app(settings: ServerSettings | None = None, *, context: ServerContext | None = None) -> FastAPI:

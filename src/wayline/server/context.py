@@ -8,7 +8,9 @@ from wayline.artifacts.repository import ArtifactRepository
 from wayline.errors import NotImplementedFeature
 from wayline.server.settings import ServerSettings
 from wayline.services.logged_models import LoggedModelService
+from wayline.services.registry import RegistryService
 from wayline.services.tracking import TrackingService
+from wayline.services.webhooks import WebhookService
 from wayline.store.logged_model import LoggedModelStore
 
 #: The artifact URI scheme of artifacts proxied by the server.
@@ -24,6 +26,10 @@ class ServerContext:
     extras: dict[str, object] = field(default_factory=dict)
     #: Logged models (MLflow 3); built from the tracking store when it also stores logged models.
     logged_models: LoggedModelService | None = None
+    #: The model registry; built beside a SQL tracking store (in the same database), None otherwise.
+    registry: RegistryService | None = None
+    #: Webhooks and their delivery log; built beside a SQL tracking store (in the same database), or None.
+    webhooks: WebhookService | None = None
 
     def __post_init__(self) -> None:
         if self.logged_models is None and isinstance(self.tracking.store, LoggedModelStore):
@@ -35,5 +41,21 @@ class ServerContext:
             raise NotImplementedFeature("This server's tracking store does not keep logged models")
         return self.logged_models
 
+    def registry_service(self) -> RegistryService:
+        """The registry service; NOT_IMPLEMENTED when this server has no model registry."""
+        if self.registry is None:
+            raise NotImplementedFeature("This server has no model registry")
+        return self.registry
+
+    def webhook_service(self) -> WebhookService:
+        """The webhook service; NOT_IMPLEMENTED when this server has no webhooks."""
+        if self.webhooks is None:
+            raise NotImplementedFeature("This server has no webhooks")
+        return self.webhooks
+
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
+        if self.registry is not None:
+            self.registry.close()
         self.tracking.store.close()

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from wayline.errors import ErrorCode, InvalidParameterValue, WaylineError, invalid_value
+from wayline.server.actor import acting_as
 from wayline.server.context import ServerContext
 
 logger = logging.getLogger("wayline.server")
@@ -196,7 +197,8 @@ def _make_endpoint(
                 msg = body_decoder(body)
             else:
                 msg = decode_json(model, body, dict(request.path_params))
-        result = fn(ctx, msg) if inline else await run_in_threadpool(fn, ctx, msg)
+        with acting_as(request):
+            result = fn(ctx, msg) if inline else await run_in_threadpool(fn, ctx, msg)
         if isinstance(result, Response):
             return result
         return JsonResponse({} if result is None else result)

@@ -25,6 +25,11 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "workers": ("WAYLINE_WORKERS",),
     "max_body_mib": ("WAYLINE_MAX_BODY_MIB",),
     "log_level": ("WAYLINE_LOG_LEVEL",),
+    "default_user": ("WAYLINE_DEFAULT_USER",),
+    "admins": ("WAYLINE_ADMINS",),
+    "webhook_allow_private": ("WAYLINE_WEBHOOK_ALLOW_PRIVATE",),
+    "webhook_max_attempts": ("WAYLINE_WEBHOOK_MAX_ATTEMPTS",),
+    "webhook_timeout_s": ("WAYLINE_WEBHOOK_TIMEOUT_S",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -47,6 +52,16 @@ class ServerSettings:
     #: Largest JSON request body accepted, in MiB (artifact uploads stream and have no such limit).
     max_body_mib: int = 32
     log_level: str = "info"
+    #: Who acts when a request names no user (no HTTP Basic credentials): recorded in the registry's history.
+    default_user: str = ""
+    #: Administrators (user names separated by commas); empty: everyone, until users exist.
+    admins: str = ""
+    #: Let webhooks call loopback, private and link-local addresses (never cloud metadata addresses).
+    webhook_allow_private: bool = False
+    #: Attempts per webhook delivery (retries after connection errors, timeouts, 429 and 5xx).
+    webhook_max_attempts: int = 5
+    #: Seconds a webhook receiver has to accept the connection and to answer.
+    webhook_timeout_s: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -79,6 +94,13 @@ class ServerSettings:
             raise invalid_value("workers", self.workers, "must be at least 1")
         if self.max_body_mib < 1:
             raise invalid_value("max_body_mib", self.max_body_mib, "must be at least 1")
+        if not 1 <= self.webhook_max_attempts <= 20:
+            raise invalid_value("webhook_max_attempts", self.webhook_max_attempts, "must be between 1 and 20")
+        if not 1 <= self.webhook_timeout_s <= 300:
+            raise invalid_value("webhook_timeout_s", self.webhook_timeout_s, "must be between 1 and 300")
+        from wayline.services.registry_validation import validate_person
+
+        validate_person(self.default_user, field="default_user")
         return self
 
     @property

@@ -14,7 +14,6 @@ strings.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from wayline.entities import Page
@@ -22,6 +21,7 @@ from wayline.entities.registry import (
     ModelVersion,
     ModelVersionStatus,
     RegisteredModel,
+    RegistryEvent,
     RegistryOrder,
     Stage,
 )
@@ -31,24 +31,6 @@ SEARCH_REGISTERED_MODELS_DEFAULT = 100
 SEARCH_REGISTERED_MODELS_MAX = 1000
 SEARCH_MODEL_VERSIONS_DEFAULT = 10000
 SEARCH_MODEL_VERSIONS_MAX = 200000
-
-
-@dataclass(frozen=True)
-class RegistryEvent:
-    """One entry of a registered model's history: what changed, who changed it, when, from what to what."""
-
-    id: int
-    name: str
-    #: 0 for model-level events (created, renamed, ...).
-    version: int
-    #: ``model_created``, ``version_created``, ``stage_changed``, ``alias_set``, ``alias_deleted``,
-    #: ``version_deleted``, ``model_renamed`` (more kinds are added by governance).
-    kind: str
-    actor: str
-    timestamp: int
-    from_value: str = ""
-    to_value: str = ""
-    comment: str = ""
 
 
 @runtime_checkable
@@ -194,3 +176,13 @@ class RegistryStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+__all__ = [
+    "SEARCH_MODEL_VERSIONS_DEFAULT",
+    "SEARCH_MODEL_VERSIONS_MAX",
+    "SEARCH_REGISTERED_MODELS_DEFAULT",
+    "SEARCH_REGISTERED_MODELS_MAX",
+    "RegistryEvent",
+    "RegistryStore",
+]

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from wayline.errors import InvalidParameterValue
+from wayline.store.registry import RegistryStore
 from wayline.store.tracking import TrackingStore
 
 DEFAULT_TRACKING_URI = "./wayline-data"
@@ -89,3 +90,16 @@ def open_tracking_store(uri: str) -> TrackingStore:
     from wayline.store.sql import SqlTrackingStore
 
     return SqlTrackingStore(location.db_url, location.default_artifact_root)
+
+
+def open_registry_store(uri: str) -> RegistryStore:
+    """Open the model registry a tracking URI names (the same database or server as its tracking store); the
+    caller closes it."""
+    location = locate(uri)
+    if location.kind == "rest":
+        from wayline.store.rest_registry import RestRegistryStore
+
+        return RestRegistryStore(uri.strip())
+    from wayline.store.sql import SqlRegistryStore
+
+    return SqlRegistryStore(location.db_url, default_artifact_root=location.default_artifact_root)

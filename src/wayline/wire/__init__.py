@@ -6,6 +6,14 @@ names as in the protos, 64-bit integers as JSON numbers, empty repeated fields a
 omitted, and non-finite doubles as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
 """
 
+from wayline.wire.registry import (
+    model_version_from_json,
+    model_version_to_json,
+    registered_model_from_json,
+    registered_model_to_json,
+    registry_event_from_json,
+    registry_event_to_json,
+)
 from wayline.wire.tracking import (
     dataset_input_from_json,
     dataset_input_to_json,
@@ -40,8 +48,14 @@ __all__ = [
     "metric_from_json",
     "metric_list_to_json",
     "metric_to_json",
+    "model_version_from_json",
+    "model_version_to_json",
     "page_from_json",
     "page_to_json",
+    "registered_model_from_json",
+    "registered_model_to_json",
+    "registry_event_from_json",
+    "registry_event_to_json",
     "run_from_json",
     "run_info_from_json",
     "run_info_to_json",

@@ -8,7 +8,10 @@ from wayline.server.routes import (
     meta,
     metrics,
     proxy,
+    registry,
+    registry_versions,
     runs,
+    webhooks,
 )
 
 APIS: tuple[Api, ...] = (
@@ -19,6 +22,11 @@ APIS: tuple[Api, ...] = (
     artifacts.api,
     proxy.api,
     logged_models.api,
+    registry.api,
+    registry_versions.api,
+    registry.wayline_api,
+    webhooks.api,
+    webhooks.wayline_api,
 )
 
 __all__ = ["APIS"]

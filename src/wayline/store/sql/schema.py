@@ -1,4 +1,5 @@
-"""The tracking tables, as SQLAlchemy Core metadata (the migrations in ``migrations/versions`` mirror it).
+"""The tracking and model-registry tables, as SQLAlchemy Core metadata (the migrations in
+``migrations/versions`` mirror it).
 
 Two hot paths shape it (see ``docs/storage.md``):
 
@@ -285,6 +286,127 @@ run_model_inputs = sa.Table(
 )
 
 
+# -- model registry ------------------------------------------------------------------------------------------
+def registry_key_value_indexes(table: str, owner: list[str]) -> list[sa.Index]:
+    """``(key, value, *owner)`` on SQLite; ``(key, substr(value, 1, PG_INDEXED_PREFIX), *owner)`` on
+    PostgreSQL (tag values may be 5000 characters long), as for runs: ``search_sql.key_condition`` compares
+    that prefix."""
+    prefix = sa.text(f"substr(value, 1, {PG_INDEXED_PREFIX})")
+    return [
+        sa.Index(f"ix_{table}_key_value", "key", "value", *owner).ddl_if(dialect="sqlite"),
+        sa.Index(f"ix_{table}_key_prefix", "key", prefix, *owner).ddl_if(dialect="postgresql"),
+    ]
+
+
+def _registered_model_fk(table: str) -> sa.ForeignKey:
+    return sa.ForeignKey(
+        "registered_models.model_key", ondelete="CASCADE", name=f"fk_{table}_registered_model"
+    )
+
+
+def _model_version_fk(table: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["model_key", "version"],
+        ["model_versions.model_key", "model_versions.version"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_model_version",
+    )
+
+
+#: Registered models. ``model_key`` is a surrogate key that every other registry table refers to, so that a
+#: rename is one UPDATE of ``name``; ``last_version`` is the largest version number ever allocated (versions
+#: are numbered from it, and numbers are never reused after a delete).
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("model_key", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", bytewise_text(256), nullable=False),
+    sa.Column("description", bytewise_text(), nullable=False),
+    sa.Column("owner", bytewise_text(256), nullable=False),
+    sa.Column("protected", sa.Boolean, nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+    sa.Column("last_version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("name", name="uq_registered_models_name"),
+    sa.Index("ix_registered_models_creation_time", "creation_time", "name"),
+    sa.Index("ix_registered_models_last_updated_time", "last_updated_time", "name"),
+    sqlite_autoincrement=True,
+)
+
+registered_model_tags = sa.Table(
+    "registered_model_tags",
+    metadata,
+    sa.Column("model_key", sa.Integer, _registered_model_fk("registered_model_tags"), primary_key=True),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("value", bytewise_text(5000), nullable=False),
+    *registry_key_value_indexes("registered_model_tags", ["model_key"]),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("model_key", sa.Integer, _registered_model_fk("model_versions"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+    sa.Column("current_stage", bytewise_text(20), nullable=False),
+    sa.Column("description", bytewise_text(), nullable=False),
+    sa.Column("user_id", bytewise_text(256), nullable=False),
+    sa.Column("source", bytewise_text(), nullable=False),
+    sa.Column("run_id", bytewise_text(32), nullable=False),
+    sa.Column("run_link", bytewise_text(), nullable=False),
+    sa.Column("status", bytewise_text(20), nullable=False),
+    sa.Column("status_message", bytewise_text(), nullable=False),
+    sa.Column("model_id", bytewise_text(64), nullable=False),
+    sa.Index("ix_model_versions_model_stage_version", "model_key", "current_stage", "version"),
+    sa.Index("ix_model_versions_run_id", "run_id"),
+    sa.Index("ix_model_versions_creation_time", "creation_time"),
+    sa.Index("ix_model_versions_last_updated_time", "last_updated_time"),
+)
+
+model_version_tags = sa.Table(
+    "model_version_tags",
+    metadata,
+    sa.Column("model_key", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("key", bytewise_text(250), primary_key=True),
+    sa.Column("value", bytewise_text(5000), nullable=False),
+    _model_version_fk("model_version_tags"),
+    *registry_key_value_indexes("model_version_tags", ["model_key", "version"]),
+)
+
+#: An alias names one version of its model; deleting the version deletes the aliases that point at it.
+registered_model_aliases = sa.Table(
+    "registered_model_aliases",
+    metadata,
+    sa.Column("model_key", sa.Integer, primary_key=True),
+    sa.Column("alias", bytewise_text(256), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    _model_version_fk("registered_model_aliases"),
+    sa.Index("ix_registered_model_aliases_version", "model_key", "version"),
+)
+
+#: A registered model's history: stage and alias changes, versions created and deleted, renames (see
+#: ``registry_history``). Rows refer to the model by key, so they follow a rename; ``version`` is 0 for
+#: model-level events and is not a foreign key (the history of a deleted version stays).
+registry_events = sa.Table(
+    "registry_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_key", sa.Integer, _registered_model_fk("registry_events"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("kind", bytewise_text(64), nullable=False),
+    sa.Column("actor", bytewise_text(256), nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("from_value", bytewise_text(), nullable=False),
+    sa.Column("to_value", bytewise_text(), nullable=False),
+    sa.Column("comment", bytewise_text(), nullable=False),
+    sa.Index("ix_registry_events_model_event", "model_key", "event_id"),
+    sa.Index("ix_registry_events_model_version_event", "model_key", "version", "event_id"),
+    sqlite_autoincrement=True,
+)
+
+
 __all__ = [
     "PG_INDEXED_PREFIX",
     "bytewise_text",
@@ -300,10 +422,19 @@ __all__ = [
     "logged_models",
     "metadata",
     "metrics",
+    "model_version_tags",
+    "model_versions",
     "params",
+    "registered_model_aliases",
+    "registered_model_tags",
+    "registered_models",
+    "registry_events",
+    "registry_key_value_indexes",
     "run_model_inputs",
     "run_model_outputs",
     "runs",
     "tags",
     "value_prefix",
 ]
+
+from wayline.store.sql import schema_webhooks  # noqa: E402, F401 (the webhook tables join metadata)
