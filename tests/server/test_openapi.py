@@ -13,7 +13,7 @@ from wayline.server.app import create_app
 from wayline.server.settings import ServerSettings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-REST_DOCS = ("rest-api.md", "server-artifacts.md", "logged-models.md", "server.md")
+REST_DOCS = ("rest-api.md", "server-artifacts.md", "logged-models.md", "server.md", "webhooks.md")
 _UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 

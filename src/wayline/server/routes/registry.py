@@ -236,7 +236,4 @@ def update_registered_model_wayline(ctx: ServerContext, msg: UpdateRegisteredMod
     return {"registered_model": registered_model_to_json(model)}
 
 
-#: Transitional name (webhook routes still import it); every ``Api`` now knows the acting user.
-RegistryApi = Api
-
-__all__ = ["RegistryApi", "api", "current_actor", "wayline_api"]
+__all__ = ["api", "wayline_api"]

@@ -3,7 +3,7 @@
 (``/api/2.0/wayline/webhooks/deliveries``).
 
 Managing webhooks is an administrator action; the acting user is the request's HTTP Basic user name or the
-server's ``default_user`` (:func:`~wayline.server.routes.registry.current_actor`), and the service decides.
+server's ``default_user`` (:func:`~wayline.server.actor.current_actor`), and the service decides.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from wayline.entities.webhook import WebhookEvent
+from wayline.server.actor import current_actor
 from wayline.server.context import ServerContext
-from wayline.server.endpoint import WAYLINE_PREFIXES
+from wayline.server.endpoint import WAYLINE_PREFIXES, Api
 from wayline.server.messages.common import Empty
 from wayline.server.messages.webhooks import (
     CreateWebhook,
@@ -30,14 +31,13 @@ from wayline.server.messages.webhooks import (
     test_result_to_json,
     webhook_to_json,
 )
-from wayline.server.routes.registry import RegistryApi, current_actor
 from wayline.services.webhooks import validate_event
 from wayline.wire import page_to_json
 
 Json = dict[str, Any]
 
-api = RegistryApi("webhooks")
-wayline_api = RegistryApi("webhooks (Wayline)", prefixes=WAYLINE_PREFIXES)
+api = Api("webhooks")
+wayline_api = Api("webhooks (Wayline)", prefixes=WAYLINE_PREFIXES)
 
 
 def _events(events: list[WebhookEventJson], wayline_events: list[WebhookEventJson]) -> list[WebhookEvent]:
