@@ -39,7 +39,6 @@ def test_model_uris_parse(uri: str, expected: ModelUri) -> None:
 @pytest.mark.parametrize(
     "uri",
     [
-        "models:/churn",
         "models:/churn/",
         "models:/churn/Prod",
         "models:/@alias",
@@ -182,3 +181,15 @@ def test_register_from_a_model_uri_keeps_the_lineage(client: WaylineClient, chur
     assert version.run_id == original.run_id
     assert client.get_model_version_download_uri(copy, 1) == original.source
     assert client.get_model_download_uri(f"models:/{copy}/1") == original.source
+
+
+def test_a_single_segment_names_a_logged_model() -> None:
+    assert parse_model_uri("models:/m-0123abcd") == ModelUri(model_id="m-0123abcd")
+
+
+def test_resolving_a_logged_model_uri_as_a_version_is_refused(tmp_path: Path) -> None:
+    with (
+        WaylineClient(str(tmp_path / "store")) as client,
+        pytest.raises(InvalidParameterValue, match=r"model_uri.*logged model"),
+    ):
+        client.resolve_model_uri("models:/m-0123abcd")

@@ -22,7 +22,7 @@ _LOCAL_SCHEMES = frozenset({"", "file"})
 INDIRECT_SCHEMES = frozenset({"models", "runs"})
 _MODEL_URI_FORMS = (
     "expected models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or "
-    "models:/<name>@<alias>, optionally followed by /<path inside the model>"
+    "models:/<name>@<alias>, optionally followed by /<path inside the model>, or models:/<logged model id>"
 )
 
 
@@ -76,15 +76,17 @@ def join_artifact_uri(base: str, path: str) -> str:
 
 @dataclass(frozen=True)
 class ModelUri:
-    """The parts of a ``models:/`` URI: the model's name and one of version, alias, stage or latest."""
+    """The parts of a ``models:/`` URI: a registered model's name and one of version, alias, stage or
+    latest, or an MLflow 3 logged model's id (``models:/<model id>``, ``name`` empty)."""
 
-    name: str
+    name: str = ""
     version: int | None = None
     alias: str | None = None
     stage: Stage | None = None
     latest: bool = False
     #: A safe relative path inside the version's files ("" for all of them).
     path: str = ""
+    model_id: str | None = None
 
 
 def is_model_uri(uri: object) -> bool:
@@ -93,7 +95,7 @@ def is_model_uri(uri: object) -> bool:
 
 def parse_model_uri(uri: str, *, field: str = "model_uri") -> ModelUri:
     """Split ``models:/name/3``, ``models:/name/Production``, ``models:/name/latest`` and
-    ``models:/name@champion``, each optionally followed by ``/sub/path``.
+    ``models:/name@champion``, each optionally followed by ``/sub/path``, and ``models:/<logged model id>``.
 
     Names and aliases are taken literally; the sub-path must be a safe relative path. Raises
     :class:`InvalidParameterValue` naming ``field``.
@@ -112,6 +114,8 @@ def parse_model_uri(uri: str, *, field: str = "model_uri") -> ModelUri:
         if not name or not alias:
             raise invalid_value(field, uri, _MODEL_URI_FORMS)
         return ModelUri(name, alias=alias, path=safe_relative_path("/".join(rest), field=field))
+    if head and not rest and head == head.strip():
+        return ModelUri(model_id=head)
     if not head or not rest or not rest[0]:
         raise invalid_value(field, uri, _MODEL_URI_FORMS)
     selector, path = rest[0], safe_relative_path("/".join(rest[1:]), field=field)

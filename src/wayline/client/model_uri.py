@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from wayline.artifacts.path import join_path, safe_relative_path, uri_scheme
+from wayline.artifacts.path import join_path, uri_scheme
 from wayline.artifacts.repository import ArtifactRepository
 from wayline.artifacts.resolve import (
     INDIRECT_SCHEMES,
@@ -31,6 +31,7 @@ from wayline.client.registry import RegistryClient
 from wayline.entities import FileInfo
 from wayline.entities.registry import ModelVersion, Stage
 from wayline.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceNotFound, invalid_value
+from wayline.services.model_source import parse_runs_uri
 from wayline.store.logged_model import LoggedModelStore
 
 #: The file that marks a directory as a packaged model.
@@ -43,16 +44,6 @@ class DownloadProgress(Protocol):
     def start(self, files: Sequence[FileInfo]) -> None: ...
 
     def advance(self, file: FileInfo) -> None: ...
-
-
-def _parse_runs_uri(uri: str) -> tuple[str, str]:
-    """``runs:/<run_id>/<path>`` as ``(run_id, path)``."""
-    if uri_scheme(uri, field="model_uri") != "runs" or not uri.startswith("runs:/"):
-        raise invalid_value("model_uri", uri, "expected runs:/<run_id>/<path>")
-    run_id, _, path = uri[len("runs:/") :].lstrip("/").partition("/")
-    if not run_id:
-        raise invalid_value("model_uri", uri, "expected runs:/<run_id>/<path>")
-    return run_id, safe_relative_path(path, field="model_uri")
 
 
 class ModelClient(RegistryClient):
@@ -86,7 +77,7 @@ class ModelClient(RegistryClient):
             return model_uri, "", ""
         if scheme != "runs":
             return model_uri, "", ""
-        run_id, path = _parse_runs_uri(model_uri)
+        run_id, path = parse_runs_uri(model_uri, field="model_uri")
         run = self._service.get_run(run_id)
         source = join_artifact_uri(run.info.artifact_uri, path)
         store = self._service.store
@@ -106,6 +97,10 @@ class ModelClient(RegistryClient):
         return self._resolve(parse_model_uri(model_uri))
 
     def _resolve(self, parsed: ModelUri) -> ModelVersion:
+        if parsed.model_id is not None:
+            raise invalid_value(
+                "model_uri", f"models:/{parsed.model_id}", "names a logged model, not a registered version"
+            )
         registry = self.registry
         if parsed.version is not None:
             return registry.get_model_version(parsed.name, parsed.version)

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from wayline.artifacts.path import MAX_PERCENT_DECODES, safe_relative_path, uri_scheme
-from wayline.artifacts.resolve import join_artifact_uri
+from wayline.artifacts.resolve import join_artifact_uri, parse_model_uri
 from wayline.entities import LoggedModel, Run
-from wayline.entities.registry import ModelVersion, Stage
+from wayline.entities.registry import ModelVersion
 from wayline.errors import InvalidParameterValue, ResourceNotFound, WaylineError, invalid_value
 from wayline.services.logged_models import validate_model_id
 from wayline.services.registry_validation import validate_run_id
@@ -52,62 +52,17 @@ _LOCAL = frozenset({"", "file"})
 _BAD_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
-@dataclass(frozen=True)
-class ModelUri:
-    """A parsed ``models:/`` URI: one of ``model_id``, ``version``, ``stage``, ``alias``, ``latest``."""
-
-    name: str = ""
-    version: int | None = None
-    stage: Stage | None = None
-    alias: str | None = None
-    latest: bool = False
-    #: An MLflow 3 logged model (``models:/<model id>``); ``name`` is empty then.
-    model_id: str | None = None
-
-
-def _bad_uri(uri: str, field: str, why: str) -> InvalidParameterValue:
-    return invalid_value(field, uri, why)
-
-
-def parse_model_uri(uri: str, *, field: str = "uri") -> ModelUri:
-    """``models:/<name>/<suffix>`` (a version number, ``latest`` or a stage, any case),
-    ``models:/<name>@<alias>`` or ``models:/<model id>``; anything else is InvalidParameterValue naming
-    ``field``."""
-    form = "'models:/<name>/<version|stage|latest>', 'models:/<name>@<alias>' or 'models:/<logged model id>'"
-    if not isinstance(uri, str) or uri_scheme(uri, field=field) != "models":
-        raise _bad_uri(str(uri), field, f"a model URI is {form}")
-    rest = uri[len("models:") :]
-    if not rest.startswith("/") or rest.startswith("//"):
-        raise _bad_uri(uri, field, f"a model URI is {form} (no host)")
-    parts = rest[1:].split("/")
-    if not 1 <= len(parts) <= 2 or not parts[0].strip() or any(p != p.strip() or not p for p in parts):
-        raise _bad_uri(uri, field, f"a model URI is {form}")
-    if len(parts) == 2:
-        name, suffix = parts
-        if suffix.isdigit():
-            return ModelUri(name=name, version=int(suffix))
-        if suffix.lower() == "latest":
-            return ModelUri(name=name, latest=True)
-        return ModelUri(name=name, stage=Stage.parse(suffix, field=field))
-    if "@" in parts[0]:
-        name, alias = parts[0].rsplit("@", 1)
-        if not name or not alias:
-            raise _bad_uri(uri, field, f"a model URI is {form}")
-        return ModelUri(name=name, alias=alias)
-    return ModelUri(model_id=parts[0])
-
-
 def parse_runs_uri(uri: str, *, field: str = "source") -> tuple[str, str]:
     """``runs:/<run id>/<path>`` as ``(run id, path)``; the path is a safe relative path (``""``: the run's
     whole artifact root)."""
     if uri_scheme(uri, field=field) != "runs":
-        raise _bad_uri(uri, field, "a run URI is 'runs:/<run_id>/<path>'")
+        raise invalid_value(field, uri, "a run URI is 'runs:/<run_id>/<path>'")
     rest = uri[len("runs:") :]
     if not rest.startswith("/") or rest.startswith("//"):
-        raise _bad_uri(uri, field, "a run URI is 'runs:/<run_id>/<path>' (no host)")
+        raise invalid_value(field, uri, "a run URI is 'runs:/<run_id>/<path>' (no host)")
     run_id, _, path = rest[1:].partition("/")
     if not run_id:
-        raise _bad_uri(uri, field, "a run URI names a run: 'runs:/<run_id>/<path>'")
+        raise invalid_value(field, uri, "a run URI names a run: 'runs:/<run_id>/<path>'")
     return run_id, safe_relative_path(path, field=field)
 
 
@@ -243,6 +198,8 @@ class VersionSources:
 
     def _model_lineage(self, source: str, run_id: str, model_id: str) -> Lineage:
         parsed = parse_model_uri(source, field="source")
+        if parsed.path:
+            raise invalid_value("source", source, "a models:/ source names a model, not a file inside it")
         if parsed.model_id is not None:
             found = validate_model_id(parsed.model_id, field="source")
             if model_id and model_id != found:
@@ -323,10 +280,8 @@ __all__ = [
     "MODEL_VERSIONS_TAG",
     "NESTED_SCHEMES",
     "Lineage",
-    "ModelUri",
     "VersionSources",
     "checked_source_scheme",
     "inside_root",
-    "parse_model_uri",
     "parse_runs_uri",
 ]

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
+from wayline.artifacts.resolve import parse_model_uri
 from wayline.entities import Page
 from wayline.entities.registry import ModelVersion, RegisteredModel, Stage
 from wayline.errors import InvalidParameterValue, ResourceNotFound, SearchSyntaxError, invalid_value
 from wayline.services import registry_validation as rv
 from wayline.services import validation as v
 from wayline.services.logged_models import validate_model_id
-from wayline.services.model_source import VersionSources, parse_model_uri
+from wayline.services.model_source import VersionSources
 from wayline.services.tracking import TrackingService
 from wayline.store.registry import (
     SEARCH_MODEL_VERSIONS_DEFAULT,
