@@ -9,13 +9,11 @@ in the same database as the tracking store and can share its engine.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 
 import sqlalchemy as sa
 
 from wayline.entities import Page
 from wayline.entities.registry import ModelVersion, ModelVersionStatus, RegisteredModel, RegistryOrder, Stage
-from wayline.errors import InvalidParameterValue
 from wayline.store.registry import (
     SEARCH_MODEL_VERSIONS_DEFAULT,
     SEARCH_MODEL_VERSIONS_MAX,
@@ -30,12 +28,12 @@ from wayline.store.sql import (
     registry_history,
     registry_search,
 )
-from wayline.store.sql.engine import dispose, make_engine, transaction
+from wayline.store.sql.engine import transaction
 from wayline.store.sql.keyset import check_max_results
-from wayline.store.sql.migrate import ensure_schema
+from wayline.store.sql.shared_engine import SharedEngineStore
 
 
-class SqlRegistryStore:
+class SqlRegistryStore(SharedEngineStore):
     """Model-registry metadata in a SQL database.
 
     Give either ``db_uri`` (the store makes its own engine, checks the schema, and :meth:`close` disposes of
@@ -51,46 +49,7 @@ class SqlRegistryStore:
         default_artifact_root: str = "",
     ) -> None:
         self.default_artifact_root = default_artifact_root
-        self._owns_engine = engine is None
-        if engine is not None:
-            if db_uri is not None:
-                raise InvalidParameterValue("SqlRegistryStore takes 'db_uri' or 'engine', not both")
-            self._engine = engine
-            return
-        if db_uri is None:
-            raise InvalidParameterValue("SqlRegistryStore needs 'db_uri' or 'engine'")
-        self._engine = make_engine(db_uri)
-        try:
-            ensure_schema(self._engine)
-        except BaseException:
-            dispose(self._engine)
-            raise
-
-    # -- lifecycle -------------------------------------------------------------------------------------------
-    @property
-    def engine(self) -> sa.Engine:
-        return self._engine
-
-    @property
-    def dialect(self) -> str:
-        """``"sqlite"`` or ``"postgresql"``."""
-        return self._engine.dialect.name
-
-    def close(self) -> None:
-        """Release the connection pool when the store made it; a shared engine stays open."""
-        if self._owns_engine:
-            dispose(self._engine)
-
-    def __enter__(self) -> SqlRegistryStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"SqlRegistryStore({self._engine.url.render_as_string(hide_password=True)!r})"
+        super().__init__(db_uri, engine=engine)
 
     # -- registered models -----------------------------------------------------------------------------------
     def create_registered_model(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +22,12 @@ from wayline.entities.webhook import (
     WebhookEvent,
     WebhookStatus,
 )
-from wayline.errors import InvalidParameterValue, ResourceNotFound
+from wayline.errors import ResourceNotFound
 from wayline.store.sql import keyset, page_token
 from wayline.store.sql.clock import now_ms
-from wayline.store.sql.engine import dispose, make_engine, transaction
-from wayline.store.sql.migrate import ensure_schema
+from wayline.store.sql.engine import transaction
 from wayline.store.sql.schema_webhooks import webhook_deliveries, webhook_events, webhooks
+from wayline.store.sql.shared_engine import SharedEngineStore
 from wayline.store.webhook import (
     LIST_DELIVERIES_DEFAULT,
     LIST_DELIVERIES_MAX,
@@ -43,7 +42,7 @@ def _not_found(webhook_id: str) -> ResourceNotFound:
     return ResourceNotFound(f"Webhook with ID {webhook_id} not found.")
 
 
-class SqlWebhookStore:
+class SqlWebhookStore(SharedEngineStore):
     """Webhooks and their delivery log in a SQL database.
 
     Give either ``db_uri`` (the store makes its own engine, checks the schema, and :meth:`close` disposes of
@@ -51,40 +50,7 @@ class SqlWebhookStore:
     """
 
     def __init__(self, db_uri: str | None = None, *, engine: sa.Engine | None = None) -> None:
-        self._owns_engine = engine is None
-        if engine is not None:
-            if db_uri is not None:
-                raise InvalidParameterValue("SqlWebhookStore takes 'db_uri' or 'engine', not both")
-            self._engine = engine
-            return
-        if db_uri is None:
-            raise InvalidParameterValue("SqlWebhookStore needs 'db_uri' or 'engine'")
-        self._engine = make_engine(db_uri)
-        try:
-            ensure_schema(self._engine)
-        except BaseException:
-            dispose(self._engine)
-            raise
-
-    @property
-    def engine(self) -> sa.Engine:
-        return self._engine
-
-    def close(self) -> None:
-        """Release the connection pool when the store made it; a shared engine stays open."""
-        if self._owns_engine:
-            dispose(self._engine)
-
-    def __enter__(self) -> SqlWebhookStore:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"SqlWebhookStore({self._engine.url.render_as_string(hide_password=True)!r})"
+        super().__init__(db_uri, engine=engine)
 
     # -- webhooks --------------------------------------------------------------------------------------------
     def create_webhook(
