@@ -17,7 +17,8 @@ from typing import Literal, TypeAlias
 
 from wayline.errors import SearchSyntaxError
 from wayline.search.ast import And, Comparison, Expr, Key, KeyKind, Operator, Or, OrderBy
-from wayline.search.lexer import Token, tokenize
+from wayline.search.lexer import Token
+from wayline.search.reader import TokenReader, describe
 
 Entity: TypeAlias = Literal["run", "experiment", "logged_model"]
 
@@ -108,13 +109,6 @@ def _schema(entity: str) -> _Schema:
         raise ValueError(f"entity must be 'run', 'experiment' or 'logged_model', not {entity!r}") from None
 
 
-def _describe(tok: Token) -> str:
-    """How a token is named in error messages."""
-    if tok.kind == "eof":
-        return "end of input"
-    return tok.text if tok.kind == "string" else f"'{tok.text}'"
-
-
 def _operators(key: Key, schema: _Schema) -> tuple[Operator, ...]:
     if key.kind == "metric":
         return _NUMERIC_OPS + _NULL_OPS
@@ -125,28 +119,14 @@ def _operators(key: Key, schema: _Schema) -> tuple[Operator, ...]:
     return _STRING_OPS
 
 
-class _Parser:
+class _Parser(TokenReader):
     def __init__(self, text: str, schema: _Schema, what: str) -> None:
-        self.text = text
+        super().__init__(text)
         self.schema = schema
         self.what = what
-        self.tokens = tokenize(text)
-        self.index = 0
         self.depth = 0
 
     # -- helpers ---------------------------------------------------------------------------------------------
-    def error(self, message: str, tok: Token) -> SearchSyntaxError:
-        return SearchSyntaxError(message, text=self.text, position=tok.position)
-
-    def peek(self) -> Token:
-        return self.tokens[self.index]
-
-    def advance(self) -> Token:
-        tok = self.tokens[self.index]
-        if tok.kind != "eof":
-            self.index += 1
-        return tok
-
     def at_keyword(self, *words: str) -> bool:
         tok = self.peek()
         return tok.kind == "keyword" and tok.value in words
@@ -158,7 +138,7 @@ class _Parser:
         if tok.kind == "rparen":
             raise self.error("unexpected ')'", tok)
         if tok.kind != "eof":
-            raise self.error(f"unexpected {_describe(tok)}: expected AND, OR or the end of the filter", tok)
+            raise self.error(f"unexpected {describe(tok)}: expected AND, OR or the end of the filter", tok)
         return expr
 
     def parse_or(self) -> Expr:
@@ -186,7 +166,7 @@ class _Parser:
             close = self.peek()
             if close.kind != "rparen":
                 raise self.error(
-                    f"expected ')' to close the '(' at position {tok.position}, got {_describe(close)}", close
+                    f"expected ')' to close the '(' at position {tok.position}, got {describe(close)}", close
                 )
             self.advance()
             self.depth -= 1
@@ -201,7 +181,7 @@ class _Parser:
         key_tok = self.advance()
         if key_tok.kind != "ident":
             raise self.error(
-                f"expected a key such as metrics.rmse or params.lr, got {_describe(key_tok)}", key_tok
+                f"expected a key such as metrics.rmse or params.lr, got {describe(key_tok)}", key_tok
             )
         key = self.resolve_key(key_tok, self.schema.filter_kinds)
         op_tok = self.peek()
@@ -213,7 +193,7 @@ class _Parser:
             )
         value: str | float | int | tuple[str, ...] | None = None
         if op in ("IN", "NOT IN"):
-            value = self.parse_in_list(key_tok, op)
+            value = self.in_list(key_tok, op)
         elif op not in _NULL_OPS:
             value = self.parse_value(key, key_tok, op)
         return Comparison(key, op, value, key_tok.position)
@@ -226,7 +206,7 @@ class _Parser:
             nxt = self.advance()
             if nxt.kind == "keyword" and nxt.value == "IN":
                 return "NOT IN"
-            raise self.error(f"expected IN after NOT, got {_describe(nxt)}", nxt)
+            raise self.error(f"expected IN after NOT, got {describe(nxt)}", nxt)
         if tok.kind == "keyword" and tok.value == "IS":
             nxt = self.advance()
             if nxt.kind == "keyword" and nxt.value == "NULL":
@@ -235,57 +215,39 @@ class _Parser:
                 last = self.advance()
                 if last.kind == "keyword" and last.value == "NULL":
                     return "IS NOT NULL"
-                raise self.error(f"expected NULL after IS NOT, got {_describe(last)}", last)
-            raise self.error(f"expected NULL or NOT NULL after IS, got {_describe(nxt)}", nxt)
-        raise self.error(f"expected a comparison operator after '{key_tok.text}', got {_describe(tok)}", tok)
+                raise self.error(f"expected NULL after IS NOT, got {describe(last)}", last)
+            raise self.error(f"expected NULL or NOT NULL after IS, got {describe(nxt)}", nxt)
+        raise self.error(f"expected a comparison operator after '{key_tok.text}', got {describe(tok)}", tok)
 
     def parse_value(self, key: Key, key_tok: Token, op: Operator) -> str | float | int:
         tok = self.advance()
         if tok.kind not in ("string", "number", "ident"):
-            raise self.error(f"expected a value after '{key_tok.text} {op}', got {_describe(tok)}", tok)
+            raise self.error(f"expected a value after '{key_tok.text} {op}', got {describe(tok)}", tok)
         if key.kind == "metric":
             if tok.kind != "number":
-                raise self.error(f"invalid metric value {_describe(tok)}: metrics compare with numbers", tok)
+                raise self.error(f"invalid metric value {describe(tok)}: metrics compare with numbers", tok)
             return float(tok.value)
         if key.kind == "attribute" and key.name in self.schema.numeric:
             if tok.kind != "number" or not _is_integer(tok.value):
                 raise self.error(
-                    f"invalid value {_describe(tok)} for '{key_tok.text}': "
+                    f"invalid value {describe(tok)} for '{key_tok.text}': "
                     f"{key.name} compares with an integer (milliseconds since the epoch)",
                     tok,
                 )
             if len(tok.value.removeprefix("-")) > 19 or abs(int(tok.value)) > _INT64_MAX:
-                raise self.error(f"value {_describe(tok)} for '{key_tok.text}' is out of range", tok)
+                raise self.error(f"value {describe(tok)} for '{key_tok.text}' is out of range", tok)
             return int(tok.value)
         if tok.kind == "number":
             raise self.error(
-                f"invalid value {_describe(tok)} for '{key_tok.text}': "
+                f"invalid value {describe(tok)} for '{key_tok.text}': "
                 f"{_SPELLINGS[key.kind][0]} compare with quoted strings; write '{tok.text}'",
                 tok,
             )
         if tok.kind != "string":
             raise self.error(
-                f"invalid value {_describe(tok)} for '{key_tok.text}': expected a quoted string", tok
+                f"invalid value {describe(tok)} for '{key_tok.text}': expected a quoted string", tok
             )
         return tok.value
-
-    def parse_in_list(self, key_tok: Token, op: Operator) -> tuple[str, ...]:
-        tok = self.advance()
-        if tok.kind != "lparen":
-            raise self.error(f"expected '(' after '{key_tok.text} {op}', got {_describe(tok)}", tok)
-        if self.peek().kind == "rparen":
-            raise self.error(f"the {op} list needs at least one value", self.peek())
-        values: list[str] = []
-        while True:
-            item = self.advance()
-            if item.kind != "string":
-                raise self.error(f"expected a quoted string in the {op} list, got {_describe(item)}", item)
-            values.append(item.value)
-            sep = self.advance()
-            if sep.kind == "rparen":
-                return tuple(values)
-            if sep.kind != "comma":
-                raise self.error(f"expected ',' or ')' in the {op} list, got {_describe(sep)}", sep)
 
     # -- keys ------------------------------------------------------------------------------------------------
     def resolve_key(self, tok: Token, kinds: frozenset[KeyKind]) -> Key:
@@ -336,7 +298,7 @@ class _Parser:
         if tok.kind == "string" and tok.text.startswith('"'):
             tok = Token("ident", tok.text, tok.position, tok.value, (tok.value,), (True,))
         if tok.kind != "ident":
-            raise self.error(f"expected a key such as metrics.rmse, got {_describe(tok)}", tok)
+            raise self.error(f"expected a key such as metrics.rmse, got {describe(tok)}", tok)
         key = self.resolve_key(tok, self.schema.order_kinds)
         ascending = True
         nxt = self.peek()
@@ -349,7 +311,7 @@ class _Parser:
         if end.kind == "comma":
             raise self.error("each order_by clause takes one key; pass the others as separate clauses", end)
         if end.kind != "eof":
-            raise self.error(f"unexpected {_describe(end)} after '{tok.text}': expected ASC or DESC", end)
+            raise self.error(f"unexpected {describe(end)} after '{tok.text}': expected ASC or DESC", end)
         return OrderBy(key, ascending)
 
 

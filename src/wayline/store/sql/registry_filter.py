@@ -21,7 +21,8 @@ from typing import Literal, TypeAlias
 from wayline.entities.registry import Stage
 from wayline.errors import SearchSyntaxError, WaylineError
 from wayline.search import MAX_FILTER_LENGTH, Comparison, Key, Operator
-from wayline.search.lexer import Token, tokenize
+from wayline.search.lexer import Token
+from wayline.search.reader import TokenReader, describe
 
 RegistryEntity: TypeAlias = Literal["registered_model", "model_version"]
 
@@ -50,34 +51,11 @@ _ATTRIBUTE_PREFIXES = frozenset({"attributes", "attribute", "attr"})
 _INT32_MAX = 2**31 - 1
 
 
-def _describe(tok: Token) -> str:
-    if tok.kind == "eof":
-        return "end of input"
-    return tok.text if tok.kind == "string" else f"'{tok.text}'"
-
-
-class _Parser:
+class _Parser(TokenReader):
     def __init__(self, text: str, entity: RegistryEntity) -> None:
-        self.text = text
+        super().__init__(text)
         self.entity = entity
         self.attributes = ATTRIBUTES[entity]
-        self.tokens = tokenize(text)
-        self.index = 0
-
-    def error(self, message: str, tok: Token) -> SearchSyntaxError:
-        return SearchSyntaxError(message, text=self.text, position=tok.position)
-
-    def peek(self) -> Token:
-        return self.tokens[self.index]
-
-    def advance(self) -> Token:
-        tok = self.tokens[self.index]
-        if tok.kind != "eof":
-            self.index += 1
-        return tok
-
-    def keyword(self, tok: Token, *words: str) -> bool:
-        return tok.kind == "keyword" and tok.value in words
 
     def parse(self) -> list[Comparison]:
         comparisons = [self.comparison()]
@@ -90,7 +68,7 @@ class _Parser:
             elif self.keyword(tok, "OR"):
                 raise self.error("OR is not supported in registry searches; join conditions with AND", tok)
             else:
-                raise self.error(f"unexpected {_describe(tok)}: expected AND or the end of the filter", tok)
+                raise self.error(f"unexpected {describe(tok)}: expected AND or the end of the filter", tok)
 
     # -- one comparison --------------------------------------------------------------------------------------
     def comparison(self) -> Comparison:
@@ -98,7 +76,7 @@ class _Parser:
         if key_tok.kind in ("lparen", "rparen"):
             raise self.error("parentheses are not supported in registry searches", key_tok)
         if key_tok.kind != "ident":
-            raise self.error(f"expected a key such as name or tags.<key>, got {_describe(key_tok)}", key_tok)
+            raise self.error(f"expected a key such as name or tags.<key>, got {describe(key_tok)}", key_tok)
         key = self.key(key_tok)
         op_tok = self.peek()
         op = self.operator(key_tok)
@@ -117,7 +95,7 @@ class _Parser:
             return Comparison(key, op, self.integer(value_tok, key_tok, op), key_tok.position)
         if value_tok.kind != "string":
             raise self.error(
-                f"invalid value {_describe(value_tok)} for '{key_tok.text}': expected a quoted string",
+                f"invalid value {describe(value_tok)} for '{key_tok.text}': expected a quoted string",
                 value_tok,
             )
         value = value_tok.value
@@ -156,28 +134,10 @@ class _Parser:
             nxt = self.advance()
             if self.keyword(nxt, "IN"):
                 return "NOT IN"
-            raise self.error(f"expected IN after NOT, got {_describe(nxt)}", nxt)
+            raise self.error(f"expected IN after NOT, got {describe(nxt)}", nxt)
         if self.keyword(tok, "IS"):
             raise self.error("IS NULL and IS NOT NULL are not supported in registry searches", tok)
-        raise self.error(f"expected a comparison operator after '{key_tok.text}', got {_describe(tok)}", tok)
-
-    def in_list(self, key_tok: Token, op: Operator) -> tuple[str, ...]:
-        tok = self.advance()
-        if tok.kind != "lparen":
-            raise self.error(f"expected '(' after '{key_tok.text} {op}', got {_describe(tok)}", tok)
-        if self.peek().kind == "rparen":
-            raise self.error(f"the {op} list needs at least one value", self.peek())
-        values: list[str] = []
-        while True:
-            item = self.advance()
-            if item.kind != "string":
-                raise self.error(f"expected a quoted string in the {op} list, got {_describe(item)}", item)
-            values.append(item.value)
-            sep = self.advance()
-            if sep.kind == "rparen":
-                return tuple(values)
-            if sep.kind != "comma":
-                raise self.error(f"expected ',' or ')' in the {op} list, got {_describe(sep)}", sep)
+        raise self.error(f"expected a comparison operator after '{key_tok.text}', got {describe(tok)}", tok)
 
     def integer(self, tok: Token, key_tok: Token, op: Operator) -> int:
         """An integer, written as a number or a quoted number (MLflow accepts both)."""
@@ -185,11 +145,11 @@ class _Parser:
         digits = text.removeprefix("-")
         if not (digits.isascii() and digits.isdigit()):
             raise self.error(
-                f"invalid value {_describe(tok)} for '{key_tok.text} {op}': expected an integer", tok
+                f"invalid value {describe(tok)} for '{key_tok.text} {op}': expected an integer", tok
             )
         value = int(text)
         if abs(value) > _INT32_MAX:
-            raise self.error(f"value {_describe(tok)} for '{key_tok.text}' is out of range", tok)
+            raise self.error(f"value {describe(tok)} for '{key_tok.text}' is out of range", tok)
         return value
 
     def stage(self, value: str, tok: Token) -> str:
