@@ -48,6 +48,9 @@ import wayline
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_RUNS = 10_000  # the harness searches the runs create_runs made; the issue asks for search over 10k
+#: The harness's defaults for the sizes that decide the length of its metric history.
+HARNESS_POINTS = 200_000
+HARNESS_HISTORY_STEPS = 100_000
 
 #: Wide enough for the tables when the output is a file or a pipe (rich assumes 80 columns there).
 console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -168,6 +171,15 @@ class Bench:
         self.say(f"{label}: {status} in {took:.0f} s")
         return outcome
 
+    def history_points(self) -> int:
+        """How many points the harness's history has: the single-client ingest's run (``points`` over its two
+        keys) when that ran and is long enough, else the history scenario's own run."""
+        points = self.args.points or HARNESS_POINTS
+        steps = self.args.history_steps or HARNESS_HISTORY_STEPS
+        if "metric_ingest" in self.scenarios and points // 2 >= steps:
+            return points // 2
+        return steps
+
     def run_ceiling(self) -> Outcome:
         """The harness against the server that stores nothing: the client's own limit; never raises."""
         label = "client ceiling (null server)"
@@ -177,7 +189,7 @@ class Bench:
         log = self.path("any", "ceiling", ".server.log")
         outcome.files["server_log"] = str(log)
         try:
-            server = start_ceiling(workdir, self.options, log)
+            server = start_ceiling(workdir, self.options, log, history_points=self.history_points())
             try:
                 outcome.record = {}
                 self._run_harness(
@@ -279,8 +291,11 @@ SIZE_OF = {
 
 CEILING_NOTE = (
     "Ceiling: the same harness against bench/server/null_server.py, a server that parses each request and "
-    "stores nothing (one worker): the best figure any server can reach with this client on this machine. "
-    "'best ratio' = ceiling against MLflow: no server can beat it here."
+    "stores nothing (as many workers as Wayline's, the same socket setup). For the one-client figures it "
+    "bounds what any server can reach with this client here; with 8 or 16 client threads it is only a "
+    "reference "
+    "(instant answers make the client's threads contend for its GIL, and a real server can score above it). "
+    "'best ratio' = ceiling against MLflow."
 )
 
 

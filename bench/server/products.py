@@ -104,29 +104,21 @@ def start_server(product: str, store: Store, options: ServerOptions, log_path: P
     return server
 
 
-def ceiling_command(port: int) -> list[str]:
-    """``null_server.py`` under uvicorn, one worker (its counts live in the process), Wayline's venv."""
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "null_server:app",
-        "--app-dir",
-        str(Path(__file__).resolve().parent),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+def ceiling_command(port: int, workers: int) -> list[str]:
+    """``null_server.py`` with Wayline's venv and Wayline's number of workers."""
+    script = Path(__file__).resolve().parent / "null_server.py"
+    return [sys.executable, str(script), "--port", str(port), "--workers", str(workers)]
 
 
-def start_ceiling(workdir: Path, options: ServerOptions, log_path: Path) -> ServerProcess:
-    """Launch the ceiling server and wait for ``/health``."""
+def start_ceiling(
+    workdir: Path, options: ServerOptions, log_path: Path, *, history_points: int
+) -> ServerProcess:
+    """Launch the ceiling server (serving ``history_points``-point histories) and wait for ``/health``."""
     port = free_port()
     started = time.monotonic()
-    server = launch("ceiling", ceiling_command(port), cwd=workdir, env=clean_env(), log_path=log_path)
+    env = clean_env() | {"WAYLINE_BENCH_HISTORY_POINTS": str(history_points)}
+    command = ceiling_command(port, options.wayline_workers)
+    server = launch("ceiling", command, cwd=workdir, env=env, log_path=log_path)
     try:
         server.url = f"http://127.0.0.1:{port}"
         wait_for_health(server, deadline=started + options.start_timeout_s)
