@@ -90,11 +90,9 @@ def _tags(values: Sequence[str]) -> dict[str, str]:
     return tags
 
 
-def parse_until(value: str | None) -> int | None:
+def parse_moment(value: str, option: str) -> int:
     """Milliseconds since the epoch, or an ISO date or time (local unless it has an offset); a date alone
-    means the end of that day."""
-    if value is None:
-        return None
+    means the end of that day. ``option`` names the option in the error."""
     text = value.strip()
     if text.isdigit():
         return int(text)
@@ -105,10 +103,15 @@ def parse_until(value: str | None) -> int | None:
             moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
         raise InvalidParameterValue(
-            f"Invalid value {value!r} for option '--until': expected milliseconds since the epoch, "
+            f"Invalid value {value!r} for option '{option}': expected milliseconds since the epoch, "
             "a date (2024-05-01) or a time (2024-05-01T12:00:00)"
         ) from None
     return int(moment.timestamp() * 1000)
+
+
+def parse_until(value: str | None) -> int | None:
+    """``--until``: see :func:`parse_moment`; absent means no bound."""
+    return None if value is None else parse_moment(value, "--until")
 
 
 @click.group("models")
@@ -451,4 +454,7 @@ def download(session: Session, model: str, output: Path | None, as_json: bool) -
         click.echo(local)
 
 
-__all__ = ["model_uri_of", "models_group", "parse_until"]
+# The governance commands (requests, approvals, comments, state, protection) register on ``models_group``.
+from wayline.cli import model_governance  # noqa: E402, F401
+
+__all__ = ["model_uri_of", "models_group", "parse_moment", "parse_until"]

@@ -54,6 +54,18 @@ from wayline.server.settings import ServerSettings
     help="Who acts when a request carries no HTTP Basic user name: recorded in the model registry's history "
     "(default: none) [env: WAYLINE_DEFAULT_USER]",
 )
+@click.option(
+    "--registry-approvers",
+    metavar="NAMES",
+    help="Who approves model-registry transition requests and changes protected models' stages and aliases "
+    "directly: user or group names separated by commas (default: everyone) [env: WAYLINE_REGISTRY_APPROVERS]",
+)
+@click.option(
+    "--allow-self-approval/--no-allow-self-approval",
+    default=None,
+    help="Let a requester approve their own transition request (default: no) "
+    "[env: WAYLINE_ALLOW_SELF_APPROVAL]",
+)
 def server_command(  # noqa: PLR0917 (one parameter per option)
     backend_store_uri: str | None,
     artifacts_destination: str | None,
@@ -63,6 +75,8 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
     port: int | None,
     workers: int | None,
     default_user: str | None,
+    registry_approvers: str | None,
+    allow_self_approval: bool | None,
 ) -> None:
     """Serve the MLflow REST API: Wayline's client and unchanged MLflow clients both work against it."""
     from wayline.server.serve import serve
@@ -76,6 +90,8 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
         port=port,
         workers=workers,
         default_user=default_user,
+        registry_approvers=registry_approvers,
+        allow_self_approval=allow_self_approval,
     )
     serve(settings, announce=_announce(settings))
 

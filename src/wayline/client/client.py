@@ -20,6 +20,7 @@ from wayline.client import arguments, serialize
 from wayline.client.arguments import entity_list, string_map
 from wayline.client.batcher import metric_value
 from wayline.client.context import USER, current_user
+from wayline.client.governance import GovernanceClient
 from wayline.client.model_uri import ModelClient
 from wayline.entities import (
     DatasetInput,
@@ -59,7 +60,7 @@ def batch_chunks(
     return chunks
 
 
-class WaylineClient(ModelClient):
+class WaylineClient(ModelClient, GovernanceClient):
     """Explicit-id access to a tracking store and its model registry (:mod:`wayline.client.registry`,
     :mod:`wayline.client.model_uri`); ``tracking_uri`` defaults to ``WAYLINE_TRACKING_URI``."""
 
@@ -85,6 +86,7 @@ class WaylineClient(ModelClient):
         """Release the stores' connections; idempotent."""
         if not self._closed:
             self._closed = True
+            self._close_governance()
             self._close_registry()
             self._service.store.close()
 

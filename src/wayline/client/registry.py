@@ -81,11 +81,14 @@ class RegistryClient:
 
                 location = locate(self._tracking_uri)
                 roots = (location.default_artifact_root,) if location.default_artifact_root else ()
+                from wayline.client.governance import env_approvers
+
                 self._registry_service = RegistryService(
                     open_registry_store(self._tracking_uri),
                     self._service,
                     default_actor=current_user(),
                     artifact_roots=roots,
+                    approvers=env_approvers(),
                 )
             return self._registry_service
 

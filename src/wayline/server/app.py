@@ -46,8 +46,10 @@ def build_context(settings: ServerSettings) -> ServerContext:
     else:
         root = settings.default_artifact_root or location.default_artifact_root
     from wayline.server.artifact_access import known_roots
+    from wayline.services.governance import GovernanceService
     from wayline.services.registry import RegistryService
     from wayline.store.sql import SqlRegistryStore, SqlTrackingStore
+    from wayline.store.sql.governance import SqlGovernanceStore
 
     store = SqlTrackingStore(location.db_url, root)
     artifacts = None
@@ -56,15 +58,25 @@ def build_context(settings: ServerSettings) -> ServerContext:
     ctx = ServerContext(settings=settings, tracking=TrackingService(store), artifacts=artifacts)
     proxied = [f"{PROXY_SCHEME}:/"] if settings.serve_artifacts else []
     try:
+        ctx.webhooks = _webhook_service(settings, store.engine)
+        events = ctx.webhooks.dispatcher
         ctx.registry = RegistryService(
             SqlRegistryStore(engine=store.engine, default_artifact_root=root),
             ctx.tracking,
             default_actor=settings.default_user,
             artifact_roots=[*proxied, *known_roots(ctx)],
+            approvers=settings.approvers,
+            events=events,
         )
-        ctx.webhooks = _webhook_service(settings, store.engine)
+        ctx.governance = GovernanceService(
+            ctx.registry,
+            SqlGovernanceStore(engine=store.engine),
+            approvers=settings.approvers,
+            allow_self_approval=settings.allow_self_approval,
+            events=events,
+        )
     except BaseException:
-        store.close()
+        ctx.close()
         raise
     return ctx
 

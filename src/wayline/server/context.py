@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from wayline.artifacts.repository import ArtifactRepository
 from wayline.errors import NotImplementedFeature
 from wayline.server.settings import ServerSettings
+from wayline.services.governance import GovernanceService
 from wayline.services.logged_models import LoggedModelService
 from wayline.services.registry import RegistryService
 from wayline.services.tracking import TrackingService
@@ -30,6 +31,8 @@ class ServerContext:
     registry: RegistryService | None = None
     #: Webhooks and their delivery log; built beside a SQL tracking store (in the same database), or None.
     webhooks: WebhookService | None = None
+    #: Registry governance (comments, transition requests); built beside the registry, None otherwise.
+    governance: GovernanceService | None = None
 
     def __post_init__(self) -> None:
         if self.logged_models is None and isinstance(self.tracking.store, LoggedModelStore):
@@ -47,6 +50,12 @@ class ServerContext:
             raise NotImplementedFeature("This server has no model registry")
         return self.registry
 
+    def governance_service(self) -> GovernanceService:
+        """The governance service; NOT_IMPLEMENTED when this server has no model registry."""
+        if self.governance is None:
+            raise NotImplementedFeature("This server has no model registry governance")
+        return self.governance
+
     def webhook_service(self) -> WebhookService:
         """The webhook service; NOT_IMPLEMENTED when this server has no webhooks."""
         if self.webhooks is None:
@@ -54,6 +63,8 @@ class ServerContext:
         return self.webhooks
 
     def close(self) -> None:
+        if self.governance is not None:
+            self.governance.close()
         if self.webhooks is not None:
             self.webhooks.close()
         if self.registry is not None:

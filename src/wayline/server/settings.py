@@ -30,6 +30,8 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "webhook_allow_private": ("WAYLINE_WEBHOOK_ALLOW_PRIVATE",),
     "webhook_max_attempts": ("WAYLINE_WEBHOOK_MAX_ATTEMPTS",),
     "webhook_timeout_s": ("WAYLINE_WEBHOOK_TIMEOUT_S",),
+    "registry_approvers": ("WAYLINE_REGISTRY_APPROVERS",),
+    "allow_self_approval": ("WAYLINE_ALLOW_SELF_APPROVAL",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -62,6 +64,11 @@ class ServerSettings:
     webhook_max_attempts: int = 5
     #: Seconds a webhook receiver has to accept the connection and to answer.
     webhook_timeout_s: int = 10
+    #: Who approves model-registry transition requests and changes protected models directly (user or group
+    #: names separated by commas); empty: everyone, until users exist.
+    registry_approvers: str = ""
+    #: Let a requester approve their own transition request.
+    allow_self_approval: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -101,7 +108,14 @@ class ServerSettings:
         from wayline.services.registry_validation import validate_person
 
         validate_person(self.default_user, field="default_user")
+        for name in self.approvers:
+            validate_person(name, field="registry_approvers")
         return self
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        """The names in :attr:`registry_approvers` (spaces around them ignored)."""
+        return tuple(name.strip() for name in self.registry_approvers.split(",") if name.strip())
 
     @property
     def resolved_artifacts_destination(self) -> str:

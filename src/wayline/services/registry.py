@@ -7,7 +7,9 @@ methods and take raw caller values: versions as ``int`` or numeric ``str``, stag
 :class:`Stage`, tags as a mapping or ``(key, value)`` pairs, ``order_by`` as clauses like ``"name DESC"``.
 Mutations take the acting user (``actor``, None: the service's ``default_actor``), which the store records in
 the model's history; every mutation resolves it first, so that permission checks can be added in one place
-(:meth:`RegistryService._actor`).
+(:meth:`RegistryService._actor`). On a protected model, only approvers change stages and aliases directly
+(:meth:`RegistryService._require_direct_change`); others ask through a transition request. After each
+committed mutation the service reports an event to its :class:`~wayline.services.events.EventSink`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ from typing import TypeVar
 from wayline.artifacts.resolve import parse_model_uri
 from wayline.entities import Page
 from wayline.entities.registry import ModelVersion, RegisteredModel, Stage
-from wayline.errors import InvalidParameterValue, ResourceNotFound, SearchSyntaxError, invalid_value
+from wayline.errors import (
+    InvalidParameterValue,
+    PermissionDenied,
+    ResourceNotFound,
+    SearchSyntaxError,
+    invalid_value,
+)
 from wayline.services import registry_validation as rv
 from wayline.services import validation as v
+from wayline.services.events import EventSink
 from wayline.services.logged_models import validate_model_id
 from wayline.services.model_source import VersionSources
 from wayline.services.tracking import TrackingService
@@ -39,7 +48,9 @@ T = TypeVar("T", RegisteredModel, ModelVersion)
 
 class RegistryService:
     """Validated access to a :class:`RegistryStore`; ``tracking`` resolves runs and logged models (sources
-    naming them are refused without it), ``artifact_roots`` are the artifact stores sources may point into."""
+    naming them are refused without it), ``artifact_roots`` are the artifact stores sources may point into.
+    ``approvers`` (user or group names; empty: everyone) may change a protected model's stages and aliases
+    directly and decide transition requests; ``events`` receives an event after each committed mutation."""
 
     def __init__(
         self,
@@ -48,8 +59,12 @@ class RegistryService:
         *,
         default_actor: str = "",
         artifact_roots: Sequence[str] = (),
+        approvers: Sequence[str] = (),
+        events: EventSink | None = None,
     ) -> None:
         self.store = store
+        self.approvers = tuple(rv.validate_person(a, field="approvers") for a in approvers)
+        self.events = events
         self.tracking = tracking
         self.default_actor = rv.validate_person(default_actor, field="default_actor")
         self.artifact_roots = tuple(artifact_roots)
@@ -61,6 +76,25 @@ class RegistryService:
     def _actor(self, actor: str | None) -> str:
         return self.default_actor if actor is None else rv.validate_person(actor, field="actor")
 
+    def is_approver(self, actor: str) -> bool:
+        """Whether ``actor`` approves: one of ``approvers``, or anyone when none are configured. (Until users
+        and groups exist, a group name in ``approvers`` matches a user of that name.)"""
+        return not self.approvers or actor in self.approvers
+
+    def _require_direct_change(self, name: str, actor: str, what: str) -> None:
+        """PermissionDenied when ``name`` is protected and ``actor`` is no approver: the one check guarding
+        direct stage and alias changes (and what would bypass them) on protected models."""
+        if self.is_approver(actor) or not self.store.get_registered_model(name).protected:
+            return
+        raise PermissionDenied(
+            f"Registered model '{name}' is protected: only approvers may {what}; "
+            "ask for it with a transition request instead"
+        )
+
+    def _emit(self, entity: str, action: str, data: Mapping[str, object]) -> None:
+        if self.events is not None:
+            self.events.emit(entity, action, data)
+
     # -- registered models -----------------------------------------------------------------------------------
     def create_registered_model(
         self,
@@ -71,13 +105,19 @@ class RegistryService:
         owner: str = "",
         actor: str | None = None,
     ) -> RegisteredModel:
-        return self.store.create_registered_model(
+        model = self.store.create_registered_model(
             rv.validate_name(name),
             tags=rv.validate_tags(tags),
             description=rv.validate_description(description),
             owner=rv.validate_person(owner, field="owner"),
             actor=self._actor(actor),
         )
+        self._emit(
+            "registered_model",
+            "created",
+            {"name": model.name, "tags": dict(model.tags), "description": model.description},
+        )
+        return model
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         return self.store.get_registered_model(rv.validate_name(name))
@@ -95,7 +135,9 @@ class RegistryService:
         name = rv.validate_name(name)
         if protected is not None and not isinstance(protected, bool):
             raise invalid_value("protected", protected, "must be true or false")
-        self._actor(actor)
+        acting = self._actor(actor)
+        if protected is False:
+            self._require_direct_change(name, acting, "unprotect it")
         return self.store.update_registered_model(
             name,
             description=None if description is None else rv.validate_description(description),
@@ -111,7 +153,7 @@ class RegistryService:
 
     def delete_registered_model(self, name: str, *, actor: str | None = None) -> None:
         name = rv.validate_name(name)
-        self._actor(actor)
+        self._require_direct_change(name, self._actor(actor), "delete it")
         self.store.delete_registered_model(name)
 
     def search_registered_models(
@@ -140,11 +182,13 @@ class RegistryService:
         name, key, value = rv.validate_name(name), rv.validate_tag_key(key), rv.validate_tag_value(value)
         self._actor(actor)
         self.store.set_registered_model_tag(name, key, value)
+        self._emit("registered_model_tag", "set", {"name": name, "key": key, "value": value})
 
     def delete_registered_model_tag(self, name: str, key: str, *, actor: str | None = None) -> None:
         name, key = rv.validate_name(name), rv.validate_tag_key(key)
         self._actor(actor)
         self.store.delete_registered_model_tag(name, key)
+        self._emit("registered_model_tag", "deleted", {"name": name, "key": key})
 
     def get_latest_versions(
         self, name: str, stages: Sequence[Stage | str] | None = None
@@ -195,6 +239,18 @@ class RegistryService:
         )
         if lineage.model_id:
             self.sources.link_logged_model(lineage.model_id, version)
+        self._emit(
+            "model_version",
+            "created",
+            {
+                "name": version.name,
+                "version": str(version.version),
+                "source": version.source,
+                "run_id": version.run_id or None,
+                "tags": dict(version.tags),
+                "description": version.description or None,
+            },
+        )
         return version
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -231,18 +287,37 @@ class RegistryService:
                 archive_existing_versions,
                 f"only a move to Staging or Production archives the other versions, not to {target.value}",
             )
-        return self.store.transition_model_version_stage(
+        comment, acting = rv.validate_comment(comment), self._actor(actor)
+        self._require_direct_change(name, acting, "change its stages directly")
+        before = self.store.get_model_version(name, number).current_stage
+        moved = self.store.transition_model_version_stage(
             name,
             number,
             target,
             archive_existing_versions=archive_existing_versions,
-            actor=self._actor(actor),
-            comment=rv.validate_comment(comment),
+            actor=acting,
+            comment=comment,
         )
+        self._emit(
+            "model_version_stage",
+            "updated",
+            {
+                "name": name,
+                "version": str(number),
+                "from_stage": before.value,
+                "to_stage": moved.current_stage.value,
+                "archive_existing_versions": archive_existing_versions,
+                "actor": acting,
+                "comment": comment,
+            },
+        )
+        return moved
 
     def delete_model_version(self, name: str, version: int | str, *, actor: str | None = None) -> None:
         name, number = rv.validate_name(name), rv.validate_version(version)
-        self.store.delete_model_version(name, number, actor=self._actor(actor))
+        acting = self._actor(actor)
+        self._require_direct_change(name, acting, "delete its versions")
+        self.store.delete_model_version(name, number, actor=acting)
 
     def search_model_versions(
         self,
@@ -274,6 +349,9 @@ class RegistryService:
         key, value = rv.validate_tag_key(key), rv.validate_tag_value(value)
         self._actor(actor)
         self.store.set_model_version_tag(name, number, key, value)
+        self._emit(
+            "model_version_tag", "set", {"name": name, "version": str(number), "key": key, "value": value}
+        )
 
     def delete_model_version_tag(
         self, name: str, version: int | str, key: str, *, actor: str | None = None
@@ -281,6 +359,7 @@ class RegistryService:
         name, number, key = rv.validate_name(name), rv.validate_version(version), rv.validate_tag_key(key)
         self._actor(actor)
         self.store.delete_model_version_tag(name, number, key)
+        self._emit("model_version_tag", "deleted", {"name": name, "version": str(number), "key": key})
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """Where the version's files can be downloaded from: a ``runs:/`` source resolved to the run's
@@ -293,11 +372,17 @@ class RegistryService:
     ) -> None:
         name, alias = rv.validate_name(name), rv.validate_alias(alias, settable=True)
         number, comment = rv.validate_version(version), rv.validate_comment(comment)
-        self.store.set_registered_model_alias(name, alias, number, actor=self._actor(actor), comment=comment)
+        acting = self._actor(actor)
+        self._require_direct_change(name, acting, "set its aliases directly")
+        self.store.set_registered_model_alias(name, alias, number, actor=acting, comment=comment)
+        self._emit("model_version_alias", "created", {"name": name, "alias": alias, "version": str(number)})
 
     def delete_registered_model_alias(self, name: str, alias: str, *, actor: str | None = None) -> None:
         name, alias = rv.validate_name(name), rv.validate_alias(alias)
-        self.store.delete_registered_model_alias(name, alias, actor=self._actor(actor))
+        acting = self._actor(actor)
+        self._require_direct_change(name, acting, "delete its aliases directly")
+        self.store.delete_registered_model_alias(name, alias, actor=acting)
+        self._emit("model_version_alias", "deleted", {"name": name, "alias": alias})
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version ``alias`` points at (``latest``, unless set, is the largest version). As in MLflow, a

@@ -4,6 +4,7 @@ from wayline.server.endpoint import Api
 from wayline.server.routes import (
     artifacts,
     experiments,
+    governance,
     logged_models,
     meta,
     metrics,
@@ -25,6 +26,7 @@ APIS: tuple[Api, ...] = (
     registry.api,
     registry_versions.api,
     registry.wayline_api,
+    governance.api,
     webhooks.api,
     webhooks.wayline_api,
 )

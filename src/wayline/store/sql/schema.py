@@ -437,4 +437,5 @@ __all__ = [
     "value_prefix",
 ]
 
-from wayline.store.sql import schema_webhooks  # noqa: E402, F401 (the webhook tables join metadata)
+# The webhook and governance tables join metadata.
+from wayline.store.sql import schema_governance, schema_webhooks  # noqa: E402, F401
