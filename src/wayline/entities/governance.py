@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from wayline.entities.choice import parse_choice
 from wayline.entities.registry import Stage
-from wayline.errors import invalid_value
 
 
 class RequestStatus(str, Enum):
@@ -27,15 +27,7 @@ class RequestStatus(str, Enum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "status") -> RequestStatus:
-        if isinstance(value, RequestStatus):
-            return value
-        if isinstance(value, str):
-            text = value.strip().upper()
-            for status in cls:
-                if status.value == text:
-                    return status
-        allowed = ", ".join(s.value for s in cls)
-        raise invalid_value(field, value, f"expected one of {allowed}")
+        return parse_choice(cls, value, field)
 
 
 class RequestKind(str, Enum):
@@ -46,14 +38,7 @@ class RequestKind(str, Enum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "kind") -> RequestKind:
-        if isinstance(value, RequestKind):
-            return value
-        if isinstance(value, str):
-            text = value.strip().upper()
-            for kind in cls:
-                if kind.value == text:
-                    return kind
-        raise invalid_value(field, value, "expected STAGE or ALIAS")
+        return parse_choice(cls, value, field)
 
 
 @dataclass(frozen=True)

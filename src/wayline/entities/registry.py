@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from wayline.errors import invalid_value
+from wayline.entities.choice import parse_choice
 
 
 class Stage(str, Enum):
@@ -26,15 +26,7 @@ class Stage(str, Enum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "stage") -> Stage:
-        if isinstance(value, Stage):
-            return value
-        if isinstance(value, str):
-            text = value.strip().lower()
-            for stage in cls:
-                if stage.value.lower() == text:
-                    return stage
-        allowed = ", ".join(s.value for s in cls)
-        raise invalid_value(field, value, f"expected one of {allowed} (any case)")
+        return parse_choice(cls, value, field)
 
 
 class ModelVersionStatus(str, Enum):
@@ -47,15 +39,7 @@ class ModelVersionStatus(str, Enum):
 
     @classmethod
     def parse(cls, value: object, *, field: str = "status") -> ModelVersionStatus:
-        if isinstance(value, ModelVersionStatus):
-            return value
-        if isinstance(value, str):
-            text = value.strip().upper()
-            for status in cls:
-                if status.value == text:
-                    return status
-        allowed = ", ".join(s.value for s in cls)
-        raise invalid_value(field, value, f"expected one of {allowed}")
+        return parse_choice(cls, value, field)
 
 
 @dataclass(frozen=True)
