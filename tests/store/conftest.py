@@ -70,6 +70,14 @@ def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 
 
 @pytest.fixture
+def empty_engine(empty_db_url: str) -> Iterator[sa.Engine]:
+    """An engine on :func:`empty_db_url` (nothing migrated yet)."""
+    opened = make_engine(empty_db_url)
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture
 def artifact_root(tmp_path: Path) -> str:
     return str(tmp_path / "artifacts")
 

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
+from migrations import migrate
 from wayline.entities.governance import RequestKind, RequestStatus
 from wayline.entities.registry import Stage
 from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound, WaylineError
-from wayline.store.sql import SqlRegistryStore, SqlTrackingStore, current_revision, make_engine, upgrade
-from wayline.store.sql.engine import dispose, transaction
+from wayline.store.sql import SqlRegistryStore, SqlTrackingStore, current_revision, upgrade
+from wayline.store.sql.engine import transaction
 from wayline.store.sql.governance import SqlGovernanceStore
-from wayline.store.sql.migrate import alembic_config
 from wayline.store.sql.schema import registry_events
 
 GOVERNANCE_TABLES = {"model_version_comments", "transition_requests"}
@@ -352,22 +351,15 @@ def test_store_owns_or_shares_an_engine(db_url: str, artifact_root: str) -> None
 
 
 @pytest.fixture
-def engine(empty_db_url: str) -> Iterator[sa.Engine]:
-    opened = make_engine(empty_db_url)
-    yield opened
-    dispose(opened)
-
-
-def _migrate(engine: sa.Engine, action: str, revision: str) -> None:
-    with transaction(engine, write=True) as conn:
-        getattr(command, action)(alembic_config(conn), revision)
+def engine(empty_engine: sa.Engine) -> sa.Engine:
+    return empty_engine
 
 
 def test_migration_0005_adds_and_removes_only_the_governance_tables(engine: sa.Engine) -> None:
-    _migrate(engine, "upgrade", "0004")
+    migrate(engine, "upgrade", "0004")
     before = set(sa.inspect(engine).get_table_names())
     assert not GOVERNANCE_TABLES & before
-    _migrate(engine, "upgrade", "0005")
+    migrate(engine, "upgrade", "0005")
     assert set(sa.inspect(engine).get_table_names()) == before | GOVERNANCE_TABLES
     assert upgrade(engine) >= "0005"
     with SqlRegistryStore(engine=engine) as reg, SqlGovernanceStore(engine=engine) as gov:
@@ -376,6 +368,6 @@ def test_migration_0005_adds_and_removes_only_the_governance_tables(engine: sa.E
         gov.add_comment("m", 1, author="a", text="t")
         rid = _stage_request(gov, 1, Stage.STAGING)
         gov.decide_request(rid, RequestStatus.APPROVED, decided_by="b", comment="")
-    _migrate(engine, "downgrade", "0004")
+    migrate(engine, "downgrade", "0004")
     assert current_revision(engine) == "0004"
     assert set(sa.inspect(engine).get_table_names()) == before

@@ -3,12 +3,10 @@ tracking data in it, is refused until upgraded, then upgrades in place and keeps
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
+from migrations import migrate, tables
 from wayline.entities.registry import Stage
 from wayline.errors import InvalidState
 from wayline.store.sql import (
@@ -16,11 +14,8 @@ from wayline.store.sql import (
     SqlTrackingStore,
     current_revision,
     head_revision,
-    make_engine,
     upgrade,
 )
-from wayline.store.sql.engine import dispose, transaction
-from wayline.store.sql.migrate import alembic_config
 
 REGISTRY_TABLES = {
     "registered_models",
@@ -33,27 +28,16 @@ REGISTRY_TABLES = {
 
 
 @pytest.fixture
-def engine(empty_db_url: str) -> Iterator[sa.Engine]:
-    opened = make_engine(empty_db_url)
-    yield opened
-    dispose(opened)
-
-
-def _migrate(engine: sa.Engine, action: str, revision: str) -> None:
-    with transaction(engine, write=True) as conn:
-        getattr(command, action)(alembic_config(conn), revision)
-
-
-def _tables(engine: sa.Engine) -> set[str]:
-    return set(sa.inspect(engine).get_table_names())
+def engine(empty_engine: sa.Engine) -> sa.Engine:
+    return empty_engine
 
 
 def test_a_0002_database_upgrades_to_the_registry(
     engine: sa.Engine, empty_db_url: str, artifact_root: str
 ) -> None:
-    _migrate(engine, "upgrade", "0002")
+    migrate(engine, "upgrade", "0002")
     assert current_revision(engine) == "0002"
-    assert not REGISTRY_TABLES & _tables(engine)
+    assert not REGISTRY_TABLES & tables(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
@@ -65,7 +49,7 @@ def test_a_0002_database_upgrades_to_the_registry(
     assert current_revision(engine) == "0002"  # never migrated implicitly
 
     assert upgrade(engine) == head_revision()
-    assert _tables(engine) >= REGISTRY_TABLES
+    assert tables(engine) >= REGISTRY_TABLES
     with SqlTrackingStore(empty_db_url, artifact_root) as tracking:
         assert tracking.get_experiment("7").name == "kept"
         with SqlRegistryStore(engine=tracking.engine) as registry:
@@ -83,10 +67,10 @@ def test_downgrade_to_0002_drops_the_registry_keeps_tracking(engine: sa.Engine, 
         registry.create_registered_model("m")
         registry.create_model_version("m", "s3://b/1", tags={"t": "1"})
         registry.set_registered_model_alias("m", "champion", 1)
-    before = _tables(engine)
-    _migrate(engine, "downgrade", "0002")
+    before = tables(engine)
+    migrate(engine, "downgrade", "0002")
     assert current_revision(engine) == "0002"
-    after = _tables(engine)
+    after = tables(engine)
     # Later revisions (webhooks, governance) build on the registry and go with it; tracking stays.
     assert not after & REGISTRY_TABLES
     assert before - after >= REGISTRY_TABLES

@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
+from migrations import migrate
 from wayline.entities.webhook import DeliveryStatus, WebhookEvent, WebhookStatus
 from wayline.errors import InvalidParameterValue, ResourceNotFound
-from wayline.store.sql import SqlTrackingStore, current_revision, make_engine
-from wayline.store.sql.engine import dispose, transaction
-from wayline.store.sql.migrate import alembic_config
+from wayline.store.sql import SqlTrackingStore, current_revision
 from wayline.store.sql.webhooks import SqlWebhookStore
 
 WEBHOOK_TABLES = {"webhooks", "webhook_events", "webhook_deliveries"}
@@ -235,26 +233,19 @@ def test_store_owns_or_shares_an_engine(db_url: str, artifact_root: str) -> None
 
 
 @pytest.fixture
-def engine(empty_db_url: str) -> Iterator[sa.Engine]:
-    opened = make_engine(empty_db_url)
-    yield opened
-    dispose(opened)
-
-
-def _migrate(engine: sa.Engine, action: str, revision: str) -> None:
-    with transaction(engine, write=True) as conn:
-        getattr(command, action)(alembic_config(conn), revision)
+def engine(empty_engine: sa.Engine) -> sa.Engine:
+    return empty_engine
 
 
 def test_migration_0004_adds_and_removes_only_the_webhook_tables(engine: sa.Engine) -> None:
-    _migrate(engine, "upgrade", "0003")
+    migrate(engine, "upgrade", "0003")
     before = set(sa.inspect(engine).get_table_names())
     assert not WEBHOOK_TABLES & before
-    _migrate(engine, "upgrade", "0004")
+    migrate(engine, "upgrade", "0004")
     assert current_revision(engine) == "0004"
     assert set(sa.inspect(engine).get_table_names()) == before | WEBHOOK_TABLES
     with SqlWebhookStore(engine=engine) as hooks:
         _make(hooks)
-    _migrate(engine, "downgrade", "0003")
+    migrate(engine, "downgrade", "0003")
     assert current_revision(engine) == "0003"
     assert set(sa.inspect(engine).get_table_names()) == before
