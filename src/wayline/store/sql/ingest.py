@@ -23,6 +23,7 @@ from wayline.entities import Metric, Param, RunTag
 from wayline.errors import InvalidParameterValue, WaylineError
 from wayline.store.sql import runs
 from wayline.store.sql import schema as t
+from wayline.store.sql.driver import driver_execute_many
 from wayline.store.sql.upsert import upsert
 
 _METRIC_COLUMNS = ("run_id", "key", "step", "timestamp", "value", "is_nan")
@@ -105,7 +106,8 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) ->
         if best is None or point[:3] > best[:3]:
             latest[m.key] = point
     _insert_points(conn, rows)
-    conn.execute(
+    driver_execute_many(
+        conn,
         _latest_upsert(conn.dialect.name),
         [
             {"run_id": run_id, "key": key, "step": s, "timestamp": ts, "value": v, "is_nan": nan}
@@ -140,7 +142,7 @@ def log_batch(
     params: Sequence[Param],
     tags: Sequence[RunTag],
 ) -> None:
-    runs.require_active(conn, run_id)
+    runs.require_active_stage(conn, run_id)
     if params:
         _log_params(conn, run_id, params)
     if tags:

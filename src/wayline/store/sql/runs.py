@@ -29,6 +29,7 @@ from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
 from wayline.store.sql import datasets, experiments, model_links
 from wayline.store.sql import schema as t
 from wayline.store.sql.clock import now_ms
+from wayline.store.sql.driver import driver_rows
 from wayline.store.sql.plain import RUN_IDS, plain_rows
 from wayline.store.sql.run_name import generate_run_name
 from wayline.store.sql.upsert import upsert
@@ -66,6 +67,20 @@ def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
             f"The run {run_id} must be in the 'active' state. Current state is {row.lifecycle_stage}."
         )
     return row
+
+
+_STAGE_BY_ID = sa.select(t.runs.c.lifecycle_stage).where(t.runs.c.run_id == sa.bindparam("run_id"))
+
+
+def require_active_stage(conn: sa.Connection, run_id: str) -> None:
+    """:func:`require_active` for writers that need nothing of the run but its existence and stage."""
+    rows = driver_rows(conn, _STAGE_BY_ID, {"run_id": run_id})
+    if not rows:
+        raise ResourceNotFound(f"Run with id={run_id} not found")
+    if rows[0][0] != _ACTIVE:
+        raise InvalidParameterValue(
+            f"The run {run_id} must be in the 'active' state. Current state is {rows[0][0]}."
+        )
 
 
 def info_of(row: sa.Row[Any]) -> RunInfo:
