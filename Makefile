@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 PORT ?= 5000
 
-.PHONY: run test lint typecheck check bench bench-server clean
+.PHONY: run test lint typecheck check bench bench-server bench-registry clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Wayline needs Python 3.10 or newer on PATH" >&2; exit 1; }
@@ -45,6 +45,9 @@ bench: $(VENV)/.installed-test
 
 bench-server: $(VENV)/.installed-test
 	$(BIN)/python bench/server_bench.py
+
+bench-registry: $(VENV)/.installed-test
+	$(BIN)/python bench/registry_bench.py
 
 clean:
 	rm -rf $(VENV) wayline-data .pytest_cache .mypy_cache .ruff_cache
