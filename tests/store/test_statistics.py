@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import PostgresServer
-from wayline.store.sql import SqlTrackingStore
+from wayline.store.sql import SqlRegistryStore, SqlTrackingStore
 from wayline.store.sql.statistics import FIRST_THRESHOLD
 
 
@@ -40,3 +40,19 @@ def test_sqlite_never_analyzes(tmp_path: Path) -> None:
         store.create_run("0", user_id="u", start_time=1)
     assert store.statistics._running is None
     store.close()
+
+
+@pytest.mark.postgres
+def test_registry_tables_are_analyzed_as_the_registry_fills(postgres_server: PostgresServer) -> None:
+    with SqlRegistryStore(postgres_server.create_database()) as registry:
+        registry.create_registered_model("m")
+        for _ in range(FIRST_THRESHOLD - 2):
+            registry.create_model_version("m", "s3://bucket/m")
+        registry.statistics.wait()
+        query = sa.text("SELECT reltuples FROM pg_class WHERE relname = 'model_versions'")
+        with registry.engine.connect() as conn:
+            assert conn.execute(query).scalar_one() < 0  # never analyzed yet
+        registry.create_model_version("m", "s3://bucket/m")  # the 50th model or version created
+        registry.statistics.wait()
+        with registry.engine.connect() as conn:
+            assert conn.execute(query).scalar_one() == FIRST_THRESHOLD - 1

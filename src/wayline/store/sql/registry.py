@@ -31,6 +31,7 @@ from wayline.store.sql import (
 from wayline.store.sql.engine import transaction
 from wayline.store.sql.keyset import check_max_results
 from wayline.store.sql.shared_engine import SharedEngineStore
+from wayline.store.sql.statistics import REGISTRY_TABLES, StatisticsKeeper
 
 
 class SqlRegistryStore(SharedEngineStore):
@@ -50,6 +51,12 @@ class SqlRegistryStore(SharedEngineStore):
     ) -> None:
         self.default_artifact_root = default_artifact_root
         super().__init__(db_uri, engine=engine)
+        #: PostgreSQL statistics gathered early while the registry fills (see ``statistics``).
+        self.statistics = StatisticsKeeper(self._engine, REGISTRY_TABLES)
+
+    def close(self) -> None:
+        self.statistics.wait()
+        super().close()
 
     # -- registered models -----------------------------------------------------------------------------------
     def create_registered_model(
@@ -62,9 +69,11 @@ class SqlRegistryStore(SharedEngineStore):
         actor: str = "",
     ) -> RegisteredModel:
         with transaction(self._engine, write=True) as conn:
-            return registered_models.create(
+            model = registered_models.create(
                 conn, name, tags=dict(tags or {}), description=description, owner=owner, actor=actor
             )
+        self.statistics.created()
+        return model
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         with transaction(self._engine) as conn:
@@ -136,7 +145,7 @@ class SqlRegistryStore(SharedEngineStore):
         status: ModelVersionStatus = ModelVersionStatus.READY,
     ) -> ModelVersion:
         with transaction(self._engine, write=True) as conn:
-            return model_versions.create(
+            version = model_versions.create(
                 conn,
                 name,
                 source,
@@ -148,6 +157,8 @@ class SqlRegistryStore(SharedEngineStore):
                 user_id=user_id,
                 status=ModelVersionStatus.parse(status),
             )
+        self.statistics.created()
+        return version
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with transaction(self._engine) as conn:

@@ -179,7 +179,7 @@ class SqlTrackingStore:
             run = runs.create(
                 conn, experiment_id, user_id=user_id, start_time=start_time, tags=tags, run_name=run_name
             )
-        self.statistics.runs_created()
+        self.statistics.created()
         return run
 
     def get_run(self, run_id: str) -> Run:
