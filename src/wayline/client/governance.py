@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from wayline.client.registry import RegistryClient
 from wayline.entities.governance import ModelComment, RegistryState, RequestStatus, TransitionRequest
 from wayline.errors import InvalidState, invalid_value
+from wayline.services import registry_validation as rv
 from wayline.store.rest_registry import RestRegistryStore
 from wayline.transport import HttpTransport
 from wayline.wire.governance import comment_from_json, registry_state_from_json, request_from_json
@@ -106,7 +107,7 @@ def _env_flag(name: str) -> bool:
 
 def env_approvers() -> tuple[str, ...]:
     """``WAYLINE_REGISTRY_APPROVERS``: user or group names separated by commas (empty: everyone)."""
-    return tuple(p.strip() for p in os.environ.get(APPROVERS_ENV, "").split(",") if p.strip())
+    return rv.names_in(os.environ.get(APPROVERS_ENV, ""))
 
 
 class HttpGovernance:
@@ -311,7 +312,6 @@ def _embedded(registry: RegistryService) -> GovernanceService:
     return GovernanceService(
         registry,
         SqlGovernanceStore(engine=registry.store.engine),
-        approvers=env_approvers(),
         allow_self_approval=_env_flag(SELF_APPROVAL_ENV),
     )
 

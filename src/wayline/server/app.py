@@ -71,7 +71,6 @@ def build_context(settings: ServerSettings) -> ServerContext:
         ctx.governance = GovernanceService(
             ctx.registry,
             SqlGovernanceStore(engine=store.engine),
-            approvers=settings.approvers,
             allow_self_approval=settings.allow_self_approval,
             events=events,
         )

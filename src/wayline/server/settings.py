@@ -115,7 +115,9 @@ class ServerSettings:
     @property
     def approvers(self) -> tuple[str, ...]:
         """The names in :attr:`registry_approvers` (spaces around them ignored)."""
-        return tuple(name.strip() for name in self.registry_approvers.split(",") if name.strip())
+        from wayline.services.registry_validation import names_in
+
+        return names_in(self.registry_approvers)
 
     @property
     def resolved_artifacts_destination(self) -> str:

@@ -20,7 +20,7 @@ class Administrators:
     @classmethod
     def from_setting(cls, text: str) -> Administrators:
         """From ``WAYLINE_ADMINS``: names separated by commas (spaces around them are ignored)."""
-        return cls(text.split(","))
+        return cls(rv.names_in(text))
 
     @property
     def everyone(self) -> bool:

@@ -12,7 +12,7 @@ reports an event (``transition_request.*``, ``model_version_comment.*``, and the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from wayline.entities.governance import (
     ModelComment,
@@ -50,13 +50,11 @@ class GovernanceService:
         registry: RegistryService,
         store: GovernanceStore,
         *,
-        approvers: Sequence[str] = (),
         allow_self_approval: bool = False,
         events: EventSink | None = None,
     ) -> None:
         self.registry = registry
         self.store = store
-        self.approvers = tuple(rv.validate_person(a, field="approvers") for a in approvers)
         self.allow_self_approval = allow_self_approval
         self.events = events
 
@@ -66,12 +64,8 @@ class GovernanceService:
     def _actor(self, actor: str | None) -> str:
         return self.registry.default_actor if actor is None else rv.validate_person(actor, field="actor")
 
-    def is_approver(self, actor: str) -> bool:
-        """One of ``approvers``, or (none configured) whoever the registry takes for one."""
-        return actor in self.approvers if self.approvers else self.registry.is_approver(actor)
-
     def _require_approver(self, actor: str, what: str) -> None:
-        if not self.is_approver(actor):
+        if not self.registry.is_approver(actor):
             raise PermissionDenied(f"Only approvers may {what} transition requests; '{actor}' is not one")
 
     def _emit(self, entity: str, action: str, data: Mapping[str, object]) -> None:

@@ -164,6 +164,11 @@ def validate_run_link(run_link: object, *, field: str = "run_link") -> str:
     return _no_controls(_text(run_link, field, MAX_RUN_LINK_LENGTH), field)
 
 
+def names_in(text: str) -> tuple[str, ...]:
+    """The names of a setting such as ``WAYLINE_ADMINS``: separated by commas, spaces around them ignored."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def validate_person(value: object, *, field: str) -> str:
     """An acting user or an owner (a user or group name); ``""`` means none."""
     return _no_controls(_text(value, field, MAX_ACTOR_LENGTH).strip(), field)
@@ -254,6 +259,7 @@ __all__ = [
     "PROMPT_TAG",
     "VERSION_ORDER_COLUMNS",
     "missing",
+    "names_in",
     "split_prompt_exclusion",
     "validate_alias",
     "validate_comment",
