@@ -18,6 +18,7 @@ from wayline.errors import (
     TemporarilyUnavailable,
     WaylineError,
 )
+from wayline.flags import is_true
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -34,7 +35,7 @@ def s3_client() -> S3Client:
     """The client for the endpoint and credentials the environment names now (read at every call)."""
     return _client_for(
         _first_env(_ENDPOINT_ENV),
-        _first_env(_IGNORE_TLS_ENV).lower() in ("1", "true", "yes", "on"),
+        is_true(_first_env(_IGNORE_TLS_ENV)),
         os.environ.get("AWS_ACCESS_KEY_ID", ""),
         os.environ.get("AWS_PROFILE", ""),
         os.environ.get("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "")),

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from wayline.flags import is_true
+
 log = logging.getLogger(__name__)
 
 USER = "mlflow.user"
@@ -55,14 +57,13 @@ REQUIREMENTS_ARTIFACT = "wayline/environment/requirements.txt"
 PYTHON_ARTIFACT = "wayline/environment/python.txt"
 GIT_TIMEOUT_SECONDS = 2.0
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
 # scp-like git remotes: ``user@host:path`` (no scheme).
 _SCP_LIKE = re.compile(r"^(?P<user>[^@/]+)@(?P<host>[^:/]+):(?P<path>.*)$")
 
 
 def system_tags_disabled() -> bool:
     """True when ``WAYLINE_DISABLE_SYSTEM_TAGS`` is ``1``/``true``/``yes``/``on``."""
-    return os.environ.get(DISABLE_ENV, "").strip().lower() in _TRUE
+    return is_true(os.environ.get(DISABLE_ENV))
 
 
 def current_user() -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from wayline.client.registry import RegistryClient
 from wayline.entities.governance import ModelComment, RegistryState, RequestStatus, TransitionRequest
 from wayline.errors import InvalidState, invalid_value
+from wayline.flags import is_true
 from wayline.services import registry_validation as rv
 from wayline.store.rest_registry import RestRegistryStore
 from wayline.transport import HttpTransport
@@ -102,7 +103,7 @@ def at_ms(at: object) -> int:
 
 
 def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+    return is_true(os.environ.get(name))
 
 
 def env_approvers() -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from wayline.errors import invalid_value
+from wayline.flags import parse_flag
 from wayline.store.resolve import DEFAULT_TRACKING_URI
 
 #: Where a setting comes from in the environment (the MLflow names are honoured where MLflow has one).
@@ -33,9 +34,6 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "registry_approvers": ("WAYLINE_REGISTRY_APPROVERS",),
     "allow_self_approval": ("WAYLINE_ALLOW_SELF_APPROVAL",),
 }
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -138,12 +136,7 @@ class ServerSettings:
 def _convert(name: str, raw: str, annotation: object) -> object:
     kind = str(annotation)
     if "bool" in kind:
-        low = raw.lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise invalid_value(ENV_NAMES[name][0], raw, "must be true or false")
+        return parse_flag(raw, field=ENV_NAMES[name][0])
     if kind.startswith("int"):
         try:
             return int(raw)

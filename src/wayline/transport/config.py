@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from wayline.errors import InvalidParameterValue, invalid_value
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
+from wayline.flags import parse_flag
 
 
 def _env(environ: Mapping[str, str], name: str) -> tuple[str, str] | None:
@@ -42,11 +40,7 @@ def _env_bool(environ: Mapping[str, str], name: str) -> bool:
     if found is None:
         return False
     variable, text = found
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise invalid_value(variable, text, "must be true or false")
+    return parse_flag(text, field=variable)
 
 
 def _env_text(environ: Mapping[str, str], name: str) -> str | None:
