@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 PORT ?= 5000
 
-.PHONY: run test lint typecheck check bench bench-server bench-registry clean
+.PHONY: run test lint typecheck check bench bench-server bench-registry bench-models clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Wayline needs Python 3.10 or newer on PATH" >&2; exit 1; }
@@ -48,6 +48,9 @@ bench-server: $(VENV)/.installed-test
 
 bench-registry: $(VENV)/.installed-test
 	$(BIN)/python bench/registry_bench.py
+
+bench-models: $(VENV)/.installed-test
+	$(BIN)/python bench/models_bench.py
 
 clean:
 	rm -rf $(VENV) wayline-data .pytest_cache .mypy_cache .ruff_cache

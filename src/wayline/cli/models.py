@@ -458,3 +458,11 @@ def download(session: Session, model: str, output: Path | None, as_json: bool) -
 from wayline.cli import model_governance  # noqa: E402, F401
 
 __all__ = ["model_uri_of", "models_group", "parse_moment", "parse_until"]
+
+
+# Scoring, batch prediction and container builds live in their own modules, under this group.
+from wayline.cli.model_batch import build_docker_command, predict_command  # noqa: E402
+from wayline.cli.model_serve import serve_command  # noqa: E402
+
+for _command in (serve_command, predict_command, build_docker_command):
+    models_group.add_command(_command)

@@ -1,0 +1,1 @@
+"""The model-serving benchmark's parts (``bench/models_bench.py``)."""
