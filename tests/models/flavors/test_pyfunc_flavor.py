@@ -14,10 +14,12 @@ import pytest
 import yaml
 
 import wayline
-from models.flavors.pyfunc_sklearn_support import (
-    clean_fluent_state,
-    import_mlflow,
-    mlflow_quiet,
+from models.model_support import (
+    fluent_state as clean_fluent_state,
+)
+from models.model_support import (
+    quiet,
+    real_mlflow,
     write_marker_pickle,
 )
 from wayline.errors import InvalidParameterValue, PermissionDenied
@@ -327,7 +329,7 @@ def test_log_model_from_code(tmp_path: Path) -> None:
 def test_wayline_pickled_model_loads_in_mlflow(
     tmp_path: Path, factor_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     wpf.save_model(
         tmp_path / "m",
         Scaler(),
@@ -335,16 +337,16 @@ def test_wayline_pickled_model_loads_in_mlflow(
         model_config={"offset": 1.0},
         input_example=FRAME,
     )
-    with mlflow_quiet():
+    with quiet():
         predicted = mlflow.pyfunc.load_model(str(tmp_path / "m")).predict(FRAME)
     pd.testing.assert_frame_equal(predicted, load_model(str(tmp_path / "m"), trusted=True).predict(FRAME))
     assert list(predicted["y"]) == [11.0, 21.0, 31.0]
 
 
 def test_wayline_model_from_code_loads_in_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     wpf.save_model(tmp_path / "m", _code_file(tmp_path, CODE_MODEL), input_example=FRAME)
-    with mlflow_quiet():
+    with quiet():
         predicted = mlflow.pyfunc.load_model(str(tmp_path / "m")).predict(FRAME)
     assert list(predicted["x"]) == [3.0, 6.0, 9.0]
 
@@ -352,7 +354,7 @@ def test_wayline_model_from_code_loads_in_mlflow(tmp_path: Path, monkeypatch: py
 def test_mlflow_python_model_loads_in_wayline_when_trusted(
     tmp_path: Path, factor_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
 
     class MlflowScaler(mlflow.pyfunc.PythonModel):  # type: ignore[misc, name-defined]
         def load_context(self, context: Any) -> None:
@@ -363,7 +365,7 @@ def test_mlflow_python_model_loads_in_wayline_when_trusted(
         ) -> Any:
             return model_input["x"] * self.factor
 
-    with mlflow_quiet():
+    with quiet():
         mlflow.pyfunc.save_model(
             str(tmp_path / "m"),
             python_model=MlflowScaler(),
@@ -373,7 +375,7 @@ def test_mlflow_python_model_loads_in_wayline_when_trusted(
         )
     with pytest.raises(PermissionDenied, match=r"python_model\.pkl"):
         load_model(str(tmp_path / "m"))
-    with mlflow_quiet():
+    with quiet():
         predicted = load_model(str(tmp_path / "m"), trusted=True).predict(FRAME)
     assert list(predicted) == [10.0, 20.0, 30.0]
 
@@ -395,22 +397,22 @@ def test_code_file_written_for_mlflow_loads_in_wayline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file calling mlflow.models.set_model (it imports mlflow itself) is picked up by Wayline's loader."""
-    import_mlflow(monkeypatch)
+    real_mlflow(monkeypatch, "sklearn")
     wpf.save_model(tmp_path / "m", _code_file(tmp_path, MLFLOW_CODE_MODEL))
-    with mlflow_quiet():
+    with quiet():
         predicted = load_model(str(tmp_path / "m"), trusted=True).predict(FRAME)
     assert list(predicted["x"]) == [2.0, 4.0, 6.0]
 
 
 def test_mlflow_model_from_code_loads_in_wayline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     source = _code_file(tmp_path, MLFLOW_CODE_MODEL)
-    with mlflow_quiet():
+    with quiet():
         mlflow.pyfunc.save_model(
             str(tmp_path / "m"), python_model=str(source), input_example=FRAME, pip_requirements=["pandas"]
         )
     with pytest.raises(PermissionDenied, match=r"model_code\.py"):
         load_model(str(tmp_path / "m"))
-    with mlflow_quiet():
+    with quiet():
         predicted = load_model(str(tmp_path / "m"), trusted=True).predict(FRAME)
     assert list(predicted["x"]) == [2.0, 4.0, 6.0]

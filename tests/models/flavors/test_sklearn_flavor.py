@@ -19,10 +19,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from models.flavors.pyfunc_sklearn_support import (
-    clean_fluent_state,
-    import_mlflow,
-    mlflow_quiet,
+from models.model_support import (
+    fluent_state as clean_fluent_state,
+)
+from models.model_support import (
+    quiet,
+    real_mlflow,
     write_marker_pickle,
 )
 from wayline.errors import InvalidParameterValue, PermissionDenied
@@ -154,10 +156,10 @@ def test_pickle_formats_load_only_when_trusted(
 
 
 def test_wayline_saved_loads_in_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     model, example = _pipeline()
     wsk.save_model(model, tmp_path / "m", input_example=example)
-    with mlflow_quiet():
+    with quiet():
         by_mlflow = mlflow.pyfunc.load_model(str(tmp_path / "m")).predict(example)
         native = mlflow.sklearn.load_model(str(tmp_path / "m"))
     np.testing.assert_array_equal(np.asarray(by_mlflow), model.predict(example))
@@ -165,10 +167,10 @@ def test_wayline_saved_loads_in_mlflow(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_wayline_predict_proba_model_loads_in_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     model, example = _classifier()
     wsk.save_model(model, tmp_path / "m", input_example=example, pyfunc_predict_fn="predict_proba")
-    with mlflow_quiet():
+    with quiet():
         by_mlflow = mlflow.pyfunc.load_model(str(tmp_path / "m")).predict(example)
     np.testing.assert_allclose(np.asarray(by_mlflow), model.predict_proba(example))
 
@@ -176,9 +178,9 @@ def test_wayline_predict_proba_model_loads_in_mlflow(tmp_path: Path, monkeypatch
 def test_mlflow_skops_model_loads_in_wayline_without_trust(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     model, example = _pipeline()
-    with mlflow_quiet():
+    with quiet():
         mlflow.sklearn.save_model(
             model,
             str(tmp_path / "m"),
@@ -194,9 +196,9 @@ def test_mlflow_skops_model_loads_in_wayline_without_trust(
 
 
 def test_mlflow_cloudpickle_model_needs_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mlflow = import_mlflow(monkeypatch)
+    mlflow = real_mlflow(monkeypatch, "sklearn")
     model, example = _regressor()
-    with mlflow_quiet():
+    with quiet():
         mlflow.sklearn.save_model(
             model,
             str(tmp_path / "m"),

@@ -16,7 +16,7 @@ import skops.io
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from models.frameworks.frameworks_support import (
+from models.model_support import (
     edit_mlmodel,
     fluent_state,
     quiet,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from models.frameworks.frameworks_support import edit_mlmodel, fluent_state, quiet, real_mlflow
+from models.model_support import edit_mlmodel, fluent_state, quiet, real_mlflow
 from wayline.errors import InvalidParameterValue
 from wayline.models.flavors import onnx as wonnx
 from wayline.models.load import load_model

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from models.frameworks.frameworks_support import (
+from models.model_support import (
     edit_mlmodel,
     fluent_state,
     quiet,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from models.frameworks.frameworks_support import edit_mlmodel, fluent_state, quiet, real_mlflow
+from models.model_support import edit_mlmodel, fluent_state, quiet, real_mlflow
 from wayline.errors import InvalidParameterValue, PermissionDenied
 from wayline.models.flavors import xgboost as wxgb
 from wayline.models.load import load_model

@@ -1,4 +1,5 @@
-"""Helpers of the framework flavor tests: a clean fluent state, the real mlflow, and proof of unpickling."""
+"""Helpers of the model flavor tests: a clean fluent state, the real mlflow, proof of unpickling and hostile
+edits of an MLmodel file."""
 
 from __future__ import annotations
 
