@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from wayline.artifacts.resolve import get_artifact_repository, join_artifact_uri
 from wayline.client import context
@@ -137,6 +138,45 @@ def _as_run_artifacts(
     return mlmodel
 
 
+class SaveOptions(TypedDict, total=False):
+    """What every flavor's ``save_model`` takes besides the model, the path and the flavor's own options."""
+
+    signature: ModelSignature | Literal[False] | None
+    input_example: Any
+    code_paths: Sequence[str | os.PathLike[str]] | None
+    pip_requirements: Sequence[str] | None
+    extra_pip_requirements: Sequence[str] | None
+    metadata: Mapping[str, Any] | None
+
+
+class LogOptions(SaveOptions, total=False):
+    """What every flavor's ``log_model`` takes besides the model, its name and the flavor's own options."""
+
+    registered_model_name: str | None
+    params: Mapping[str, Any] | None
+    tags: Mapping[str, Any] | None
+    model_type: str | None
+    step: int
+    run_id: str | None
+
+
+_SAVE_KEYS = frozenset(SaveOptions.__annotations__)
+_LOG_KEYS = _SAVE_KEYS | frozenset(LogOptions.__annotations__)
+
+
+def log_flavor_model(
+    save: Callable[[Path, SaveOptions], MLModel], name: str, options: LogOptions
+) -> ModelInfo:
+    """The body of every flavor's ``log_model``: ``save(target, <the save options>)`` into a temporary
+    directory, then :func:`log_model` with the rest of ``options``."""
+    unknown = set(options) - _LOG_KEYS
+    if unknown:
+        raise TypeError(f"log_model() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    saving: SaveOptions = {k: v for k, v in options.items() if k in _SAVE_KEYS}  # type: ignore[assignment]
+    logging_options: dict[str, Any] = {k: v for k, v in options.items() if k not in _SAVE_KEYS}
+    return log_model(lambda target: save(target, saving), name=name, **logging_options)
+
+
 def log_model(
     save: Callable[[Path], MLModel],
     *,
@@ -212,4 +252,4 @@ def log_model(
     )
 
 
-__all__ = ["ModelInfo", "log_model"]
+__all__ = ["LogOptions", "ModelInfo", "SaveOptions", "log_flavor_model", "log_model"]

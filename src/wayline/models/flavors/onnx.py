@@ -24,7 +24,9 @@ from wayline.models.mlmodel import PYFUNC, MLModel
 from wayline.models.trust import LoadOptions, load_options, model_file
 
 if TYPE_CHECKING:
-    from wayline.models.log import ModelInfo
+    from typing_extensions import Unpack
+
+    from wayline.models.log import LogOptions, ModelInfo, SaveOptions
     from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
@@ -320,47 +322,22 @@ def log_model(
     onnx_execution_providers: Sequence[Any] | None = None,
     onnx_session_options: Mapping[str, Any] | None = None,
     save_as_external_data: bool = True,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    registered_model_name: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    run_id: str | None = None,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Save the model like :func:`save_model` and log it to the active run (optionally registering it)."""
-    from wayline.models.log import log_model as log_saved_model
+    from wayline.models.log import log_flavor_model
 
-    def save(target: Path) -> MLModel:
+    def save(target: Path, saving: SaveOptions) -> MLModel:
         return save_model(
             onnx_model,
             target,
             onnx_execution_providers=onnx_execution_providers,
             onnx_session_options=onnx_session_options,
             save_as_external_data=save_as_external_data,
-            signature=signature,
-            input_example=input_example,
-            code_paths=code_paths,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata,
+            **saving,
         )
 
-    return log_saved_model(
-        save,
-        name=name,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        run_id=run_id,
-    )
+    return log_flavor_model(save, name, options)
 
 
 def load_model(

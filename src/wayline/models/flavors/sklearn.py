@@ -24,7 +24,9 @@ from wayline.models.mlmodel import PYFUNC, MLModel
 from wayline.models.trust import LoadOptions, load_options, model_file, require_trust, skops_trusted_types
 
 if TYPE_CHECKING:
-    from wayline.models.log import ModelInfo
+    from typing_extensions import Unpack
+
+    from wayline.models.log import LogOptions, ModelInfo, SaveOptions
     from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
@@ -201,50 +203,25 @@ def log_model(
     serialization_format: Literal["skops", "cloudpickle", "pickle"] = SKOPS,
     pyfunc_predict_fn: str = "predict",
     skops_trusted_types: Sequence[str] | None = None,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    registered_model_name: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    run_id: str | None = None,
+    **options: Unpack[LogOptions],
 ) -> ModelInfo:
     """Save the estimator like :func:`save_model` and log it to the active run (optionally registering it)."""
-    from wayline.models.log import log_model as log_saved_model
+    from wayline.models.log import log_flavor_model
 
     _check_format(serialization_format)
     _check_predict_fn(pyfunc_predict_fn, "pyfunc_predict_fn")
 
-    def save(target: Path) -> MLModel:
+    def save(target: Path, saving: SaveOptions) -> MLModel:
         return save_model(
             sk_model,
             target,
             serialization_format=serialization_format,
             pyfunc_predict_fn=pyfunc_predict_fn,
             skops_trusted_types=skops_trusted_types,
-            signature=signature,
-            input_example=input_example,
-            code_paths=code_paths,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata,
+            **saving,
         )
 
-    return log_saved_model(
-        save,
-        name=name,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        run_id=run_id,
-    )
+    return log_flavor_model(save, name, options)
 
 
 def _load_file(
