@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from wayline.errors import InvalidParameterValue, PermissionDenied, invalid_value
+from wayline.errors import InvalidParameterValue, invalid_value
 from wayline.models.mlmodel import PYFUNC, MLModel
-from wayline.models.trust import LoadOptions, load_options, model_file, require_trust, skops_trusted_types
+from wayline.models.skops_file import read_skops, type_names, write_skops
+from wayline.models.trust import LoadOptions, load_options, model_file, require_trust
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -71,35 +72,6 @@ class LightGBMPredictor:
         return self.raw.predict(data)
 
 
-def _check_types(value: object, field: str) -> list[str] | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, str)
-        or not isinstance(value, Sequence)
-        or not all(isinstance(t, str) for t in value)
-    ):
-        raise invalid_value(field, value, "must be a list of type names")
-    return list(value)
-
-
-def _write_skops(lgb_model: Any, file: Path, extra_types: list[str] | None) -> list[str]:
-    import skops.io
-
-    try:
-        skops.io.dump(lgb_model, file)
-    except Exception as exc:
-        raise InvalidParameterValue(
-            f"Invalid value for parameter 'lgb_model': skops cannot store it ({type(exc).__name__}: {exc})"
-        ) from exc
-    try:
-        needed = skops_trusted_types(file, LoadOptions(skops_trusted_types=tuple(extra_types or ())))
-    except PermissionDenied as exc:
-        raise invalid_value("skops_trusted_types", extra_types, str(exc)) from None
-    # MLflow loads with exactly the MLmodel's list, so it names every type the file needs.
-    return sorted(set(needed) | set(extra_types or ()))
-
-
 def save_model(
     lgb_model: Any,
     path: str | os.PathLike[str],
@@ -120,7 +92,7 @@ def save_model(
     from wayline.models.package import PyfuncEntry, save_model_dir
 
     class_name = _class_name(lgb_model)
-    extra_types = _check_types(skops_trusted_types, "skops_trusted_types")
+    extra_types = type_names(skops_trusted_types, "skops_trusted_types")
     is_booster = isinstance(lgb_model, lightgbm.Booster)
     file_name = BOOSTER_FILE if is_booster else SKOPS_FILE
 
@@ -137,7 +109,9 @@ def save_model(
             config["skops_trusted_types"] = None
         else:
             config["serialization_format"] = SKOPS
-            config["skops_trusted_types"] = _write_skops(lgb_model, target / file_name, extra_types)
+            config["skops_trusted_types"] = write_skops(
+                lgb_model, target / file_name, extra_types, field="lgb_model"
+            )
         return config
 
     return save_model_dir(
@@ -201,12 +175,7 @@ def _load(model_dir: Path, flavor: Mapping[str, Any], data: object, field: str, 
             f"{prefix}.serialization_format", fmt, f"must be one of {', '.join(SERIALIZATION_FORMATS)}"
         )
     if fmt == SKOPS:
-        import skops.io
-
-        file = model_file(model_dir, data, field=field)
-        declared = _check_types(flavor.get("skops_trusted_types"), f"{prefix}.skops_trusted_types")
-        types = skops_trusted_types(file, options, declared)
-        return skops.io.load(file, trusted=types)
+        return read_skops(model_dir, data, field=field, flavor=flavor, prefix=prefix, options=options)
     require_trust(options, f"the {fmt} file '{data}' ({field}) of the model at '{model_dir}'")
     file = model_file(model_dir, data, field=field)
     with open(file, "rb") as f:

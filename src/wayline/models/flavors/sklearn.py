@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from wayline.errors import InvalidParameterValue, PermissionDenied, invalid_value
+from wayline.errors import InvalidParameterValue, invalid_value
 from wayline.models.mlmodel import PYFUNC, MLModel
-from wayline.models.trust import LoadOptions, load_options, model_file, require_trust, skops_trusted_types
+from wayline.models.skops_file import read_skops, type_names, write_skops
+from wayline.models.trust import LoadOptions, load_options, model_file, require_trust
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -62,6 +63,13 @@ class SklearnPredictor:
         return self._method(data)
 
 
+#: Added to the error when skops cannot store an estimator.
+_SKOPS_HINT = (
+    "; custom functions and classes must be defined at module level, or save with "
+    "serialization_format='cloudpickle' (loading it will then need trust)"
+)
+
+
 def _check_format(serialization_format: object, field: str = "serialization_format") -> str:
     if serialization_format not in SERIALIZATION_FORMATS:
         raise invalid_value(field, serialization_format, f"must be one of {', '.join(SERIALIZATION_FORMATS)}")
@@ -72,39 +80,6 @@ def _check_predict_fn(name: object, field: str) -> str:
     if name not in PREDICT_FNS:
         raise invalid_value(field, name, f"must be one of {', '.join(PREDICT_FNS)}")
     return str(name)
-
-
-def _check_types(value: object, field: str) -> list[str] | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, str)
-        or not isinstance(value, Sequence)
-        or not all(isinstance(t, str) for t in value)
-    ):
-        raise invalid_value(field, value, "must be a list of type names")
-    return list(value)
-
-
-def _write_skops(sk_model: Any, file: Path, trusted_types: list[str] | None) -> list[str] | None:
-    """Dump with skops and check the file loads under Wayline's rules; the types to record in the MLmodel."""
-    import skops.io
-
-    try:
-        skops.io.dump(sk_model, file)
-    except Exception as exc:
-        raise InvalidParameterValue(
-            f"Invalid value for parameter 'sk_model': skops cannot store it ({type(exc).__name__}: {exc}); "
-            "custom functions and classes must be defined at module level, or save with "
-            "serialization_format='cloudpickle' (loading it will then need trust)"
-        ) from exc
-    try:
-        needed = skops_trusted_types(file, LoadOptions(skops_trusted_types=tuple(trusted_types or ())))
-    except PermissionDenied as exc:
-        raise invalid_value("skops_trusted_types", trusted_types, str(exc)) from None
-    # MLflow loads with exactly the MLmodel's list, so it names every type the file needs.
-    recorded = sorted(set(needed) | set(trusted_types or ()))
-    return recorded or None
 
 
 def _write_pickle(sk_model: Any, file: Path, serialization_format: str) -> None:
@@ -152,7 +127,7 @@ def save_model(
 
     fmt = _check_format(serialization_format)
     predict_fn = _check_predict_fn(pyfunc_predict_fn, "pyfunc_predict_fn")
-    trusted_types = _check_types(skops_trusted_types, "skops_trusted_types")
+    trusted_types = type_names(skops_trusted_types, "skops_trusted_types")
     if not callable(getattr(sk_model, "fit", None)):
         raise invalid_value("sk_model", sk_model, "must be a scikit-learn estimator")
     file_name = SKOPS_FILE if fmt == SKOPS else PICKLE_FILE
@@ -160,7 +135,10 @@ def save_model(
     def write_data(target: Path) -> dict[str, Any]:
         recorded = trusted_types
         if fmt == SKOPS:
-            recorded = _write_skops(sk_model, target / file_name, trusted_types)
+            recorded = (
+                write_skops(sk_model, target / file_name, trusted_types, field="sk_model", hint=_SKOPS_HINT)
+                or None
+            )
         else:
             _write_pickle(sk_model, target / file_name, fmt)
         return {
@@ -232,12 +210,7 @@ def _load_file(
     fmt = _check_format(flavor.get("serialization_format", PICKLE), f"{prefix}.serialization_format")
     saved_version = flavor.get("sklearn_version")
     if fmt == SKOPS:
-        import skops.io
-
-        file = model_file(model_dir, name, field=field)
-        declared = _check_types(flavor.get("skops_trusted_types"), f"{prefix}.skops_trusted_types")
-        types = skops_trusted_types(file, options, declared)
-        model = skops.io.load(file, trusted=types)
+        model = read_skops(model_dir, name, field=field, flavor=flavor, prefix=prefix, options=options)
     else:
         require_trust(options, f"the {fmt} file '{name}' ({field}) of the model at '{model_dir}'")
         file = model_file(model_dir, name, field=field)
