@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+import wayline
 from models.model_support import (
     fluent_state as clean_fluent_state,
 )
@@ -358,3 +359,9 @@ def test_symlinked_model_file_leading_out_is_refused(tmp_path: Path) -> None:
     (tmp_path / "m" / "model.skops").symlink_to(outside)
     with pytest.raises(InvalidParameterValue, match="model_path"):
         load_model(str(tmp_path / "m"))
+
+
+def test_log_model_refuses_an_unknown_keyword_before_logging(fluent_state: str) -> None:
+    with pytest.raises(TypeError, match="unexpected keyword arguments: registered_name"):
+        wsk.log_model(LogisticRegression(), "model", registered_name="churn")  # type: ignore[call-arg]
+    assert wayline.active_run() is None
