@@ -8,6 +8,7 @@ from collections.abc import Callable
 import click
 
 from wayline.server.settings import ServerSettings
+from wayline.server.ui import ui_built
 
 
 @click.command("server")
@@ -66,6 +67,11 @@ from wayline.server.settings import ServerSettings
     help="Let a requester approve their own transition request (default: no) "
     "[env: WAYLINE_ALLOW_SELF_APPROVAL]",
 )
+@click.option(
+    "--ui-dir",
+    metavar="PATH",
+    help="Serve the web UI bundle from this folder (default: the one built at install) [env: WAYLINE_UI_DIR]",
+)
 def server_command(  # noqa: PLR0917 (one parameter per option)
     backend_store_uri: str | None,
     artifacts_destination: str | None,
@@ -77,6 +83,7 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
     default_user: str | None,
     registry_approvers: str | None,
     allow_self_approval: bool | None,
+    ui_dir: str | None,
 ) -> None:
     """Serve the MLflow REST API: Wayline's client and unchanged MLflow clients both work against it."""
     from wayline.server.serve import serve
@@ -92,6 +99,7 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
         default_user=default_user,
         registry_approvers=registry_approvers,
         allow_self_approval=allow_self_approval,
+        ui_dir=ui_dir,
     )
     serve(settings, announce=_announce(settings))
 
@@ -103,6 +111,8 @@ def _announce(settings: ServerSettings) -> Callable[[str], None]:
         click.echo(f"  metadata:  {settings.backend_store_uri}")
         click.echo(f"  artifacts: {where}")
         click.echo(f"  workers:   {settings.workers}   API docs: {url}/docs")
+        if not ui_built(settings):
+            click.echo("  web UI:    not built; run `make ui` in a source checkout (see /)")
         sys.stdout.flush()
 
     return announce

@@ -47,15 +47,25 @@ def build_context(settings: ServerSettings) -> ServerContext:
         root = settings.default_artifact_root or location.default_artifact_root
     from wayline.server.artifact_access import known_roots
     from wayline.services.governance import GovernanceService
+    from wayline.services.metric_series import MetricSeriesService
     from wayline.services.registry import RegistryService
+    from wayline.services.run_groups import RunGroupService
     from wayline.store.sql import SqlRegistryStore, SqlTrackingStore
     from wayline.store.sql.governance import SqlGovernanceStore
+    from wayline.store.sql.metric_series import SqlMetricSeriesStore
+    from wayline.store.sql.run_groups import SqlRunGroupStore
 
     store = SqlTrackingStore(location.db_url, root)
     artifacts = None
     if settings.serve_artifacts:
         artifacts = get_artifact_repository(settings.resolved_artifacts_destination)
-    ctx = ServerContext(settings=settings, tracking=TrackingService(store), artifacts=artifacts)
+    ctx = ServerContext(
+        settings=settings,
+        tracking=TrackingService(store),
+        artifacts=artifacts,
+        metric_series=MetricSeriesService(SqlMetricSeriesStore(engine=store.engine)),
+        run_groups=RunGroupService(SqlRunGroupStore(engine=store.engine)),
+    )
     proxied = [f"{PROXY_SCHEME}:/"] if settings.serve_artifacts else []
     try:
         ctx.webhooks = _webhook_service(settings, store.engine)
@@ -128,6 +138,9 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
     for api in apis:
         app.include_router(api.router)
         exact_routes.update(api.exact_routes)
+    from wayline.server.ui import ui_router
+
+    app.include_router(ui_router(settings))
     app.add_middleware(RpcFastPath, routes=exact_routes)
     _install_error_handlers(app)
     _install_openapi(app, apis)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from wayline.artifacts.repository import ArtifactRepository
 from wayline.errors import NotImplementedFeature
 from wayline.server.settings import ServerSettings
 from wayline.services.governance import GovernanceService
 from wayline.services.logged_models import LoggedModelService
+from wayline.services.metric_series import MetricSeriesService
 from wayline.services.registry import RegistryService
+from wayline.services.run_groups import RunGroupService
 from wayline.services.tracking import TrackingService
 from wayline.services.webhooks import WebhookService
 from wayline.store.logged_model import LoggedModelStore
@@ -24,7 +26,6 @@ class ServerContext:
     tracking: TrackingService
     #: The proxied artifact store's root repository (None when the server does not serve artifacts).
     artifacts: ArtifactRepository | None
-    extras: dict[str, object] = field(default_factory=dict)
     #: Logged models (MLflow 3); built from the tracking store when it also stores logged models.
     logged_models: LoggedModelService | None = None
     #: The model registry; built beside a SQL tracking store (in the same database), None otherwise.
@@ -33,6 +34,10 @@ class ServerContext:
     webhooks: WebhookService | None = None
     #: Registry governance (comments, transition requests); built beside the registry, None otherwise.
     governance: GovernanceService | None = None
+    #: Downsampled chart series (the web UI's charts); built beside a SQL tracking store, None otherwise.
+    metric_series: MetricSeriesService | None = None
+    #: Runs grouped by a param or tag with metric aggregates (the web UI); beside a SQL store, None otherwise.
+    run_groups: RunGroupService | None = None
 
     def __post_init__(self) -> None:
         if self.logged_models is None and isinstance(self.tracking.store, LoggedModelStore):

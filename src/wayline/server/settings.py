@@ -33,6 +33,7 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "webhook_timeout_s": ("WAYLINE_WEBHOOK_TIMEOUT_S",),
     "registry_approvers": ("WAYLINE_REGISTRY_APPROVERS",),
     "allow_self_approval": ("WAYLINE_ALLOW_SELF_APPROVAL",),
+    "ui_dir": ("WAYLINE_UI_DIR",),
 }
 
 
@@ -67,6 +68,8 @@ class ServerSettings:
     registry_approvers: str = ""
     #: Let a requester approve their own transition request.
     allow_self_approval: bool = False
+    #: The built web UI served at ``/``; None: the bundle installed with Wayline (``server/ui_bundle``).
+    ui_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:

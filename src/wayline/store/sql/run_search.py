@@ -130,6 +130,10 @@ def _filter(
     return source, where
 
 
+#: The filter as inner joins and WHERE conditions on ``runs``, for other queries over the matching runs.
+filter_runs = _filter
+
+
 def search(
     conn: sa.Connection,
     experiment_ids: Sequence[str],
@@ -361,4 +365,4 @@ def _lacking_query(key: _KeyOrder, resume: list[Any] | None) -> sa.Select[Any]:
     return stmt.order_by(run_id)
 
 
-__all__ = ["search"]
+__all__ = ["filter_runs", "search"]

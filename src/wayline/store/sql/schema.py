@@ -133,7 +133,8 @@ metrics = sa.Table(
     sa.Column("timestamp", sa.BigInteger, nullable=False),
     sa.Column("value", sa.Double, nullable=False),
     sa.Column("is_nan", sa.Boolean, nullable=False),
-    sa.Index("ix_metrics_run_key_step_timestamp", "run_id", "key", "step", "timestamp"),
+    # Covers the points (value, is_nan): histories and chart series are read from the index alone.
+    sa.Index("ix_metrics_run_key_step_timestamp", "run_id", "key", "step", "timestamp", "value", "is_nan"),
 )
 
 #: The latest point of each metric of each run: the greatest ``(step, timestamp, value)`` (MLflow's rule).

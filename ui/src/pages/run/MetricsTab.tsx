@@ -1,0 +1,135 @@
+// Latest metric values, and one chart card per metric key (rendered only once scrolled into view: a run
+// may have hundreds of metrics). Chart settings (x axis, log scale, smoothing) are in the URL.
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { Run } from "../../api/types";
+import { MetricChart, type XAxis } from "../../components/metric-chart/MetricChart";
+import { formatNumber, formatTime } from "../../format";
+import { useUrlState } from "../../hooks/useUrlState";
+
+function LazyCard({ children, height, testId }: { children: React.ReactNode; height: number; testId: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [visible, setVisible] = useState(false);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || visible) return undefined;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) setVisible(true);
+      },
+      { rootMargin: "200px" },
+    );
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [visible]);
+  return (
+    <div ref={box} className="card metric-card" data-testid={testId} style={{ minHeight: height + 60 }}>
+      {visible ? children : null}
+    </div>
+  );
+}
+
+const X_AXES: XAxis[] = ["step", "time", "relative"];
+
+export function MetricsTab({ run, live }: { run: Run; live: boolean }) {
+  const [x, setX] = useUrlState("x", "step");
+  const [log, setLog] = useUrlState("logy", "");
+  const [smooth, setSmooth] = useUrlState("smooth", "0");
+  const [filter, setFilter] = useState("");
+  const xAxis = (X_AXES as string[]).includes(x) ? (x as XAxis) : "step";
+  const smoothing = Math.max(0, Math.min(0.99, Number(smooth) || 0));
+  const metrics = useMemo(
+    () => [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key)),
+    [run.data.metrics],
+  );
+  const shown = filter ? metrics.filter((m) => m.key.toLowerCase().includes(filter.toLowerCase())) : metrics;
+  const runId = run.info.run_id;
+  const chartRuns = useMemo(
+    () => new Map(metrics.map((m) => [m.key, [{ runId, label: m.key }]])),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [runId, metrics.map((m) => m.key).join("\u0000")],
+  );
+  if (!metrics.length) return <div className="empty">No metrics logged.</div>;
+  return (
+    <div className="run-metrics">
+      <table className="grid latest-metrics" data-testid="latest-metrics">
+        <thead>
+          <tr>
+            <th>Metric</th>
+            <th className="num">Latest value</th>
+            <th className="num">Step</th>
+            <th>Time</th>
+          </tr>
+        </thead>
+        <tbody>
+          {metrics.map((m) => (
+            <tr key={m.key} data-testid="latest-metric" data-key={m.key}>
+              <td className="mono">{m.key}</td>
+              <td className="num" data-testid="latest-value">
+                {formatNumber(m.value)}
+              </td>
+              <td className="num">{m.step}</td>
+              <td>{formatTime(m.timestamp)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="toolbar chart-controls">
+        <label>
+          X axis{" "}
+          <select value={xAxis} onChange={(e) => setX(e.target.value)} data-testid="chart-x-axis">
+            <option value="step">Step</option>
+            <option value="time">Wall time</option>
+            <option value="relative">Relative time</option>
+          </select>
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={log === "1"}
+            onChange={(e) => setLog(e.target.checked ? "1" : "")}
+            data-testid="chart-log"
+          />{" "}
+          Log scale
+        </label>
+        <label>
+          Smoothing{" "}
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            onChange={(e) => setSmooth(e.target.value)}
+            data-testid="chart-smoothing"
+          />{" "}
+          <span className="mono">{smoothing.toFixed(2)}</span>
+        </label>
+        <span className="grow" />
+        <input
+          type="search"
+          placeholder="Filter charts"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          data-testid="chart-filter"
+        />
+      </div>
+      <div className="cards metric-cards">
+        {shown.map((m) => (
+          <LazyCard key={m.key} height={220} testId="metric-card">
+            <h3 className="mono">{m.key}</h3>
+            <MetricChart
+              metricKey={m.key}
+              runs={chartRuns.get(m.key) ?? []}
+              xAxis={xAxis}
+              logY={log === "1"}
+              smoothing={smoothing}
+              live={live}
+              height={220}
+              testId={`chart-${m.key}`}
+            />
+          </LazyCard>
+        ))}
+      </div>
+    </div>
+  );
+}
