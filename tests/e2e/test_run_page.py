@@ -91,7 +91,7 @@ def test_metric_chart_draws_and_controls_change_the_url(
 
     page.get_by_test_id("chart-x-axis").select_option("relative")
     page.wait_for_url("**x=relative**")
-    page.get_by_test_id("chart-log").check()
+    page.get_by_test_id("chart-log-y").check()
     page.wait_for_url("**logy=1**")
     page.get_by_test_id("chart-smoothing").fill("0.6")
     page.wait_for_url("**smooth=0.6**")
@@ -100,7 +100,7 @@ def test_metric_chart_draws_and_controls_change_the_url(
     expect(chart.locator(".u-legend .raw-series")).to_have_count(1)
     page.reload()
     expect(page.get_by_test_id("chart-x-axis")).to_have_value("relative")
-    expect(page.get_by_test_id("chart-log")).to_be_checked()
+    expect(page.get_by_test_id("chart-log-y")).to_be_checked()
 
 
 def test_charts_of_a_running_run_update_without_reload(page: Any, client: WaylineClient, unique: str) -> None:

@@ -16,6 +16,12 @@ export class ApiError extends Error {
   }
 }
 
+/** One page of a listing and the token of the next (absent on the last page). */
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}
+
 type Query = Record<string, string | number | boolean | undefined | null | (string | number)[]>;
 
 export function queryString(query: Query | undefined): string {

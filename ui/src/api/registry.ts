@@ -1,7 +1,7 @@
 // The model registry's calls: MLflow's registered-models/* and model-versions/* routes, and Wayline's
 // history, comments, transition requests and acting-user routes (under /api/2.0/wayline).
 
-import { MLFLOW, WAYLINE, get, post, queryString, send } from "./client";
+import { MLFLOW, WAYLINE, get, post, queryString, send, type Page } from "./client";
 import type { ModelVersion, RegisteredModel } from "./types";
 
 /** A registered model as Wayline sends it: MLflow's fields plus `owner` and `protected`. */
@@ -64,10 +64,7 @@ export interface ActingUser {
 
 export const STAGES = ["None", "Staging", "Production", "Archived"] as const;
 
-export interface Page<T> {
-  items: T[];
-  nextPageToken?: string;
-}
+export type { Page };
 
 /** A filter on model names containing `text` (case-insensitive), quotes doubled as the language wants. */
 export function nameFilter(text: string): string | undefined {

@@ -1,7 +1,8 @@
 // The chosen metrics of all compared runs, one MetricChart per key with every run overlaid.
 import { useMemo } from "react";
-import { MetricChart, type XAxis } from "../../components/metric-chart/MetricChart";
-import { useUrlList, useUrlState } from "../../hooks/useUrlState";
+import { ChartControls, useChartSettings } from "../../components/metric-chart/ChartControls";
+import { MetricChart } from "../../components/metric-chart/MetricChart";
+import { useUrlList } from "../../hooks/useUrlState";
 import type { Compared } from "./compared";
 import { KeyChooser } from "./KeyChooser";
 
@@ -9,23 +10,14 @@ import { KeyChooser } from "./KeyChooser";
 const DEFAULT_CHARTS = 4;
 /** Stands in the URL for "none chosen" (an absent key means the defaults). */
 export const NONE = "-";
-const X_AXES: { value: XAxis; label: string }[] = [
-  { value: "step", label: "Step" },
-  { value: "time", label: "Wall time" },
-  { value: "relative", label: "Relative time" },
-];
 
 export function MetricsOverlay({ compared }: { compared: Compared }) {
   const { runs, labels, colors, values } = compared;
   const [chosenRaw, setChosen] = useUrlList("metrics");
-  const [xRaw, setX] = useUrlState("x", "step");
-  const [logY, setLogY] = useUrlState("logy", "0");
-  const [smoothRaw, setSmooth] = useUrlState("smooth", "0");
+  const chart = useChartSettings();
 
   const keys = values.metricKeys;
   const chosen = chosenRaw.length ? chosenRaw.filter((k) => keys.includes(k)) : keys.slice(0, DEFAULT_CHARTS);
-  const xAxis: XAxis = X_AXES.some((a) => a.value === xRaw) ? (xRaw as XAxis) : "step";
-  const smoothing = Math.max(0, Math.min(0.99, Number(smoothRaw) || 0));
   const live = runs.some((r) => r.info.status === "RUNNING");
 
   const chartRuns = useMemo(
@@ -45,38 +37,7 @@ export function MetricsOverlay({ compared }: { compared: Compared }) {
           onChange={(next) => setChosen(next.length ? next : [NONE])}
           testId="metric-chooser"
         />
-        <label>
-          X axis{" "}
-          <select value={xAxis} onChange={(e) => setX(e.target.value)} data-testid="overlay-x-axis">
-            {X_AXES.map((a) => (
-              <option key={a.value} value={a.value}>
-                {a.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={logY === "1"}
-            onChange={(e) => setLogY(e.target.checked ? "1" : "0")}
-            data-testid="overlay-log-y"
-          />{" "}
-          Log scale
-        </label>
-        <label className="smoothing">
-          Smoothing{" "}
-          <input
-            type="range"
-            min={0}
-            max={0.99}
-            step={0.01}
-            value={smoothing}
-            onChange={(e) => setSmooth(String(Number(e.target.value)))}
-            data-testid="overlay-smoothing"
-          />{" "}
-          <span className="mono">{smoothing.toFixed(2)}</span>
-        </label>
+        <ChartControls settings={chart} testIdPrefix="overlay" />
         {live && <span className="badge status-RUNNING">live</span>}
       </div>
       {chosen.length === 0 ? (
@@ -89,9 +50,9 @@ export function MetricsOverlay({ compared }: { compared: Compared }) {
               <MetricChart
                 metricKey={key}
                 runs={chartRuns}
-                xAxis={xAxis}
-                logY={logY === "1"}
-                smoothing={smoothing}
+                xAxis={chart.xAxis}
+                logY={chart.logY}
+                smoothing={chart.smoothing}
                 live={live}
                 height={220}
               />

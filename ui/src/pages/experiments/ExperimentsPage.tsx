@@ -1,6 +1,6 @@
 // The experiments list (/experiments): search by name, create, rename, delete and restore, and open one
 // or several experiments' runs. Search text and "show deleted" are in the URL (?q=...&deleted=1).
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import {
   createExperiment,
@@ -13,55 +13,24 @@ import {
 import type { Experiment } from "../../api/types";
 import { Empty, ErrorBox, Loading } from "../../components/Status";
 import { formatTime } from "../../format";
+import { usePagedList } from "../../hooks/usePagedList";
 import { useUrlState } from "../../hooks/useUrlState";
 import { NameDialog } from "./NameDialog";
 import "./experiments.css";
 
-interface Listing {
-  experiments: Experiment[];
-  nextToken?: string;
-}
-
 /** The listing for a search, with "load more" paging; `reload` refetches the first page. */
 function useExperiments(query: string, showDeleted: boolean) {
-  const [listing, setListing] = useState<Listing | undefined>(undefined);
-  const [error, setError] = useState<Error | undefined>(undefined);
-  const [loading, setLoading] = useState(true);
-  const [tick, setTick] = useState(0);
   const filter = nameFilter(query);
   const viewType = showDeleted ? "ALL" : "ACTIVE_ONLY";
-
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    searchExperiments({ filter, viewType }, controller.signal)
-      .then((page) => {
-        setListing({ experiments: page.experiments ?? [], nextToken: page.next_page_token });
-        setError(undefined);
-        setLoading(false);
-      })
-      .catch((err: Error) => {
-        if (err.name === "AbortError") return;
-        setError(err);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [filter, viewType, tick]);
-
-  const loadMore = useCallback(() => {
-    if (!listing?.nextToken) return;
-    searchExperiments({ filter, viewType, pageToken: listing.nextToken })
-      .then((page) =>
-        setListing((prev) => ({
-          experiments: [...(prev?.experiments ?? []), ...(page.experiments ?? [])],
-          nextToken: page.next_page_token,
-        })),
-      )
-      .catch(setError);
-  }, [listing, filter, viewType]);
-
-  const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { listing, error, loading, loadMore, reload };
+  const list = usePagedList<Experiment>(
+    (pageToken, signal) =>
+      searchExperiments({ filter, viewType, pageToken }, signal).then((page) => ({
+        items: page.experiments ?? [],
+        nextPageToken: page.next_page_token,
+      })),
+    [filter, viewType],
+  );
+  return list;
 }
 
 type Dialog = { kind: "create" } | { kind: "rename"; experiment: Experiment } | undefined;
@@ -70,7 +39,7 @@ export function ExperimentsPage() {
   const [query, setQuery] = useUrlState("q");
   const [deleted, setDeleted] = useUrlState("deleted");
   const showDeleted = deleted === "1";
-  const { listing, error, loading, loadMore, reload } = useExperiments(query, showDeleted);
+  const { items: listing, error, loading, hasMore, loadMore, reload } = useExperiments(query, showDeleted);
   const [dialog, setDialog] = useState<Dialog>(undefined);
   const [selected, setSelected] = useState<string[]>([]);
   const [actionError, setActionError] = useState<Error | undefined>(undefined);
@@ -85,7 +54,7 @@ export function ExperimentsPage() {
   const toggle = (id: string) =>
     setSelected((prev) => (prev.includes(id) ? prev.filter((x) => x !== id) : [...prev, id]));
 
-  const experiments = listing?.experiments ?? [];
+  const experiments = listing ?? [];
   return (
     <section className="experiments-page">
       <div className="toolbar">
@@ -208,7 +177,7 @@ export function ExperimentsPage() {
           </tbody>
         </table>
       )}
-      {listing?.nextToken && (
+      {hasMore && (
         <button type="button" className="load-more" onClick={loadMore} data-testid="load-more">
           Load more
         </button>

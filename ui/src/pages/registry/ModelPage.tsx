@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ApiError } from "../../api/client";
 import {
@@ -15,6 +15,7 @@ import {
 import { ErrorBox, Loading } from "../../components/Status";
 import { formatTime } from "../../format";
 import { useApi } from "../../hooks/useApi";
+import { usePagedList } from "../../hooks/usePagedList";
 import { useUrlState } from "../../hooks/useUrlState";
 import { History } from "./History";
 import { DescriptionEditor, StageBadge, TagEditor, useAction } from "./parts";
@@ -204,44 +205,12 @@ function Aliases({ model, changed }: { model: Model; changed: () => void }) {
 
 /** The model's versions, newest first, a page of 100 at a time. */
 function VersionsTable({ name, refresh }: { name: string; refresh: number }) {
-  const [pages, setPages] = useState<Version[][]>([]);
-  const [next, setNext] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<Error | undefined>(undefined);
-  const [loading, setLoading] = useState(true);
+  const list = usePagedList<Version>((token, signal) => searchVersions(name, token, signal), [name, refresh]);
+  const { error, loading } = list;
+  const next = list.hasMore;
+  const more = list.loadMore;
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    searchVersions(name, undefined, controller.signal)
-      .then((page) => {
-        setPages([page.items]);
-        setNext(page.nextPageToken);
-        setError(undefined);
-        setLoading(false);
-      })
-      .catch((err: Error) => {
-        if (err.name === "AbortError") return;
-        setError(err);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [name, refresh]);
-
-  const more = async () => {
-    if (!next) return;
-    setLoading(true);
-    try {
-      const page = await searchVersions(name, next);
-      setPages((current) => [...current, page.items]);
-      setNext(page.nextPageToken);
-    } catch (err) {
-      setError(err as Error);
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  const versions = pages.flat();
+  const versions = list.items ?? [];
   if (error && !versions.length) return <ErrorBox error={error} title="Could not list the versions" />;
   if (loading && !versions.length) return <Loading />;
   if (!versions.length) return <p className="muted">No versions yet.</p>;

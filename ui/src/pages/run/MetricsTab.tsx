@@ -2,9 +2,9 @@
 // may have hundreds of metrics). Chart settings (x axis, log scale, smoothing) are in the URL.
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { Run } from "../../api/types";
-import { MetricChart, type XAxis } from "../../components/metric-chart/MetricChart";
+import { ChartControls, useChartSettings } from "../../components/metric-chart/ChartControls";
+import { MetricChart } from "../../components/metric-chart/MetricChart";
 import { formatNumber, formatTime } from "../../format";
-import { useUrlState } from "../../hooks/useUrlState";
 
 function LazyCard({ children, height, testId }: { children: React.ReactNode; height: number; testId: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -28,15 +28,9 @@ function LazyCard({ children, height, testId }: { children: React.ReactNode; hei
   );
 }
 
-const X_AXES: XAxis[] = ["step", "time", "relative"];
-
 export function MetricsTab({ run, live }: { run: Run; live: boolean }) {
-  const [x, setX] = useUrlState("x", "step");
-  const [log, setLog] = useUrlState("logy", "");
-  const [smooth, setSmooth] = useUrlState("smooth", "0");
+  const chart = useChartSettings();
   const [filter, setFilter] = useState("");
-  const xAxis = (X_AXES as string[]).includes(x) ? (x as XAxis) : "step";
-  const smoothing = Math.max(0, Math.min(0.99, Number(smooth) || 0));
   const metrics = useMemo(
     () => [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key)),
     [run.data.metrics],
@@ -74,36 +68,7 @@ export function MetricsTab({ run, live }: { run: Run; live: boolean }) {
         </tbody>
       </table>
       <div className="toolbar chart-controls">
-        <label>
-          X axis{" "}
-          <select value={xAxis} onChange={(e) => setX(e.target.value)} data-testid="chart-x-axis">
-            <option value="step">Step</option>
-            <option value="time">Wall time</option>
-            <option value="relative">Relative time</option>
-          </select>
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={log === "1"}
-            onChange={(e) => setLog(e.target.checked ? "1" : "")}
-            data-testid="chart-log"
-          />{" "}
-          Log scale
-        </label>
-        <label>
-          Smoothing{" "}
-          <input
-            type="range"
-            min={0}
-            max={0.99}
-            step={0.01}
-            value={smoothing}
-            onChange={(e) => setSmooth(e.target.value)}
-            data-testid="chart-smoothing"
-          />{" "}
-          <span className="mono">{smoothing.toFixed(2)}</span>
-        </label>
+        <ChartControls settings={chart} testIdPrefix="chart" />
         <span className="grow" />
         <input
           type="search"
@@ -120,9 +85,9 @@ export function MetricsTab({ run, live }: { run: Run; live: boolean }) {
             <MetricChart
               metricKey={m.key}
               runs={chartRuns.get(m.key) ?? []}
-              xAxis={xAxis}
-              logY={log === "1"}
-              smoothing={smoothing}
+              xAxis={chart.xAxis}
+              logY={chart.logY}
+              smoothing={chart.smoothing}
               live={live}
               height={220}
               testId={`chart-${m.key}`}
