@@ -122,3 +122,24 @@ def test_unknown_run_id_shows_a_message(page: Any) -> None:
     page.goto("/#/runs/0123456789abcdef0123456789abcdef")
     error = page.get_by_test_id("error")
     expect(error).to_contain_text("No run with id 0123456789abcdef0123456789abcdef")
+
+
+def test_a_linked_metrics_tab_asks_once_for_the_run_and_each_first_chart(
+    page: Any, client: WaylineClient, unique: str
+) -> None:
+    """The first view's requests start before the app renders (ui/src/boot.ts); the views then use those
+    answers instead of asking again."""
+    run_id = _run(client, unique, "prefetch")
+    keys = [f"m{i:02d}" for i in range(10)]
+    client.log_batch(run_id, metrics=[Metric(k, float(s), 1000 + s, s) for k in keys for s in range(30)])
+    client.set_terminated(run_id)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    page.goto(f"/#/runs/{run_id}?tab=metrics")
+    for key in keys[:6]:
+        expect(page.get_by_test_id(f"chart-{key}")).to_have_attribute("data-points", "30")
+
+    assert sum("/runs/get?" in url for url in requests) == 1
+    asked = [url.split("key=")[1].split("&")[0] for url in requests if "/metrics/series?" in url]
+    assert all(asked.count(key) == 1 for key in keys[:6]), asked

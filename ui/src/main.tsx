@@ -1,3 +1,5 @@
+// First: it starts the first view's requests before React's modules are even evaluated.
+import "./boot";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";

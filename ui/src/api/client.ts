@@ -22,7 +22,7 @@ export interface Page<T> {
   nextPageToken?: string;
 }
 
-type Query = Record<string, string | number | boolean | undefined | null | (string | number)[]>;
+export type Query = Record<string, string | number | boolean | undefined | null | (string | number)[]>;
 
 export function queryString(query: Query | undefined): string {
   if (!query) return "";
@@ -57,10 +57,28 @@ async function decode<T>(response: Response): Promise<T> {
   return (body ?? {}) as T;
 }
 
+// GET responses requested ahead of the view that needs them (see boot.ts), each used once by `get`.
+const early = new Map<string, Promise<Response>>();
+
+/** Starts a GET now, so that the `get` of the same path and query, made later, finds it under way. */
+export function prefetch(path: string, query?: Query): Promise<unknown> {
+  const url = path + queryString(query);
+  let pending = early.get(url);
+  if (!pending) {
+    pending = fetch(url, { headers: { Accept: "application/json" } });
+    pending.catch(() => early.delete(url));
+    early.set(url, pending);
+  }
+  return pending.then((response) => response.clone().json());
+}
+
 export async function get<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
   let response: Response;
+  const url = path + queryString(query);
+  const ahead = early.get(url);
+  early.delete(url);
   try {
-    response = await fetch(path + queryString(query), { signal, headers: { Accept: "application/json" } });
+    response = await (ahead ?? fetch(url, { signal, headers: { Accept: "application/json" } }));
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiError(0, "NETWORK_ERROR", `The server did not answer: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 // Wayline's downsampled metric series (GET /api/2.0/wayline/metrics/series), for charts.
-import { WAYLINE, get } from "./client";
+import { WAYLINE, get, type Query } from "./client";
 
 /** One run's points of one metric: all of them, or per step bucket the min and max points. */
 export interface MetricSeries {
@@ -28,18 +28,26 @@ export interface SeriesRequest {
   endStep?: number;
 }
 
+export const SERIES_PATH = `${WAYLINE}/metrics/series`;
+
+/** The query of a series request (one function, so a prefetch and the chart ask for the same URL). */
+export function seriesQuery(request: SeriesRequest): Query {
+  return {
+    run_ids: request.runIds,
+    key: request.key,
+    points: request.points,
+    start_step: request.startStep,
+    end_step: request.endStep,
+  };
+}
+
+/** Server points per run for a chart of `runCount` runs: fewer per run when many runs share it. */
+export function chartPoints(runCount: number): number {
+  return Math.max(200, Math.min(1000, Math.floor(50000 / Math.max(1, runCount))));
+}
+
 export async function getMetricSeries(request: SeriesRequest, signal?: AbortSignal): Promise<MetricSeries[]> {
-  const body = await get<{ series?: MetricSeries[] }>(
-    `${WAYLINE}/metrics/series`,
-    {
-      run_ids: request.runIds,
-      key: request.key,
-      points: request.points,
-      start_step: request.startStep,
-      end_step: request.endStep,
-    },
-    signal,
-  );
+  const body = await get<{ series?: MetricSeries[] }>(SERIES_PATH, seriesQuery(request), signal);
   return body.series ?? [];
 }
 

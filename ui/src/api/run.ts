@@ -1,10 +1,20 @@
 // One run and its child runs, for the run page.
 import { MLFLOW, get, post } from "./client";
-import type { Run } from "./types";
+import type { Metric, Run } from "./types";
+
+export const RUN_PATH = `${MLFLOW}/runs/get`;
 
 export async function getRun(runId: string, signal?: AbortSignal): Promise<Run> {
-  const body = await get<{ run: Run }>(`${MLFLOW}/runs/get`, { run_id: runId }, signal);
+  const body = await get<{ run: Run }>(RUN_PATH, { run_id: runId }, signal);
   return body.run;
+}
+
+/** Charts drawn at once on the run page's metrics tab, before scrolling reveals the others. */
+export const EAGER_CHARTS = 6;
+
+/** The run's metrics in the order the metrics tab shows them (by key). */
+export function sortedMetrics(run: Run): Metric[] {
+  return [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** Runs whose `mlflow.parentRunId` tag names `runId` (first 200). */

@@ -7,19 +7,25 @@ bucket, its point count and the points with the smallest and largest value (NaN 
 * PostgreSQL: ``min``/``max`` of ``ARRAY[value, step, timestamp]`` (arrays compare element by element), one
   pass;
 * SQLite: per bucket, correlated index range scans with a bare-column ``min(value)`` and ``max(value)``
-  (SQLite fills bare columns from the row that holds the single min or max), no sort.
+  (SQLite fills bare columns from the row that holds the single min or max), no sort. A long range of a
+  file database is split into consecutive runs of buckets read at once on separate connections (SQLite
+  scans on one core per connection; WAL lets readers run side by side).
 
 The series' first and last steps and its first point's wall time are index seeks.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from math import isnan, nan
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.pool import StaticPool
 
 from wayline.entities.metric_series import MetricSeries
 from wayline.store.sql import runs
@@ -88,6 +94,16 @@ _PG_BUCKETS = (
     .group_by(sa.literal_column("bucket"))
 )
 
+#: A SQLite range spanning at least this many steps is read in parallel parts, one per core (at most 4).
+_PARALLEL_MIN_STEPS = 200_000
+_PARTS = max(1, min(4, os.cpu_count() or 1))
+
+
+@cache
+def _readers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_PARTS, thread_name_prefix="wayline-series")
+
+
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -125,6 +141,8 @@ def series(
     params = {**bounds, "lo": lo, "hi": hi, "width": width}
     if conn.dialect.name == "postgresql":
         count, picks = _postgresql_buckets(conn, params)
+    elif _PARTS > 1 and hi - lo >= _PARALLEL_MIN_STEPS and not isinstance(conn.engine.pool, StaticPool):
+        count, picks = _sqlite_buckets_parallel(conn.engine, params, points)
     else:
         count, picks = _sqlite_buckets(conn, params)
     sampled = MetricSeries(run_id, key, count, min_step, max_step, start_time, True, [], [], [])
@@ -155,6 +173,28 @@ def _sqlite_buckets(conn: sa.Connection, params: dict[str, Any]) -> tuple[int, l
             if packed:
                 value, step, timestamp = packed.split(" ")
                 picks.append((int(step), int(timestamp), float(value)))
+    return count, _ordered(picks)
+
+
+def _sqlite_buckets_parallel(
+    engine: sa.Engine, params: dict[str, Any], points: int
+) -> tuple[int, list[tuple[int, int, float]]]:
+    """:func:`_sqlite_buckets` over consecutive runs of whole buckets, each on its own connection."""
+    lo, hi, width = params["lo"], params["hi"], params["width"]
+    per_part = -(-points // _PARTS) * width
+    parts = [
+        {**params, "lo": start, "hi": min(hi, start + per_part - 1)} for start in range(lo, hi + 1, per_part)
+    ]
+
+    def read(part: dict[str, Any]) -> tuple[int, list[tuple[int, int, float]]]:
+        with engine.connect() as conn:
+            return _sqlite_buckets(conn, part)
+
+    count = 0
+    picks: list[tuple[int, int, float]] = []
+    for n, found in _readers().map(read, parts):
+        count += n
+        picks.extend(found)
     return count, _ordered(picks)
 
 

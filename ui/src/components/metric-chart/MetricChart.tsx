@@ -2,7 +2,7 @@
 // zoom by dragging over x (fetches detail), double-click to reset, optional smoothing and live refresh.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type uPlot from "uplot";
-import { getMetricSeries } from "../../api/metrics";
+import { chartPoints, getMetricSeries } from "../../api/metrics";
 import { formatNumber, seriesColor } from "../../format";
 import { useApi } from "../../hooks/useApi";
 import { cssVar } from "../../hooks/useTheme";
@@ -44,11 +44,6 @@ function formatSeconds(seconds: number): string {
   return `${sign}${Number((s / 3600).toPrecision(3))} h`;
 }
 
-/** Server points per run: fewer per run when many runs share the chart. */
-function pointsPerRun(runCount: number): number {
-  return Math.max(200, Math.min(1000, Math.floor(50000 / Math.max(1, runCount))));
-}
-
 export function MetricChart({
   metricKey,
   runs,
@@ -65,7 +60,7 @@ export function MetricChart({
   const [range, setRange] = useState<[number, number] | null>(null);
   useEffect(() => setRange(null), [runKey, metricKey]);
 
-  const points = pointsPerRun(runIds.length);
+  const points = chartPoints(runIds.length);
   const series = useApi(
     (signal) =>
       runIds.length

@@ -1,14 +1,25 @@
 // Latest metric values, and one chart card per metric key (rendered only once scrolled into view: a run
 // may have hundreds of metrics). Chart settings (x axis, log scale, smoothing) are in the URL.
 import { useEffect, useMemo, useRef, useState } from "react";
+import { EAGER_CHARTS, sortedMetrics } from "../../api/run";
 import type { Run } from "../../api/types";
 import { ChartControls, useChartSettings } from "../../components/metric-chart/ChartControls";
 import { MetricChart } from "../../components/metric-chart/MetricChart";
 import { formatNumber, formatTime } from "../../format";
 
-function LazyCard({ children, height, testId }: { children: React.ReactNode; height: number; testId: string }) {
+function LazyCard({
+  children,
+  height,
+  testId,
+  eager,
+}: {
+  children: React.ReactNode;
+  height: number;
+  testId: string;
+  eager: boolean;
+}) {
   const box = useRef<HTMLDivElement>(null);
-  const [visible, setVisible] = useState(false);
+  const [visible, setVisible] = useState(eager);
   useEffect(() => {
     const el = box.current;
     if (!el || visible) return undefined;
@@ -31,10 +42,7 @@ function LazyCard({ children, height, testId }: { children: React.ReactNode; hei
 export function MetricsTab({ run, live }: { run: Run; live: boolean }) {
   const chart = useChartSettings();
   const [filter, setFilter] = useState("");
-  const metrics = useMemo(
-    () => [...(run.data.metrics ?? [])].sort((a, b) => a.key.localeCompare(b.key)),
-    [run.data.metrics],
-  );
+  const metrics = useMemo(() => sortedMetrics(run), [run]);
   const shown = filter ? metrics.filter((m) => m.key.toLowerCase().includes(filter.toLowerCase())) : metrics;
   const runId = run.info.run_id;
   const chartRuns = useMemo(
@@ -79,8 +87,8 @@ export function MetricsTab({ run, live }: { run: Run; live: boolean }) {
         />
       </div>
       <div className="cards metric-cards">
-        {shown.map((m) => (
-          <LazyCard key={m.key} height={220} testId="metric-card">
+        {shown.map((m, index) => (
+          <LazyCard key={m.key} height={220} testId="metric-card" eager={index < EAGER_CHARTS}>
             <h3 className="mono">{m.key}</h3>
             <MetricChart
               metricKey={m.key}
