@@ -192,3 +192,24 @@ def test_running_runs_refresh_in_place(page: Any, client: WaylineClient, unique:
     client.set_terminated(run_id)
     expect(row.get_by_test_id("run-status")).to_have_text("FINISHED")
     expect(row.get_by_test_id("run-select")).to_be_checked()
+
+
+def test_runs_started_after_loading_appear_on_top(page: Any, client: WaylineClient, unique: str) -> None:
+    experiment_id = client.create_experiment(f"new-runs-{unique}")
+    client.create_run(experiment_id, start_time=T0, run_name=f"old-{unique}")
+    page.goto(f"/#/experiments/{experiment_id}")
+    _expect_names(page, [f"old-{unique}"])
+    page.get_by_test_id("run-select").first.check()
+    client.create_run(experiment_id, start_time=T0 + 5000, run_name=f"new-{unique}")
+    expect(page.get_by_test_id("run-name")).to_have_text([f"new-{unique}", f"old-{unique}"], timeout=12_000)
+    assert page.get_by_test_id("run-select").nth(1).is_checked()  # the selection follows its run
+
+
+def test_deleted_runs_show_only_when_asked(page: Any, client: WaylineClient, logged: Logged) -> None:
+    client.delete_run(logged.run_ids[0])
+    page.goto(f"/#/experiments/{logged.experiment_id}")
+    _expect_names(page, list(reversed(logged.names[1:])))
+    page.get_by_test_id("show-deleted-runs").check()
+    _expect_names(page, list(reversed(logged.names)))
+    assert "deleted=1" in page.url
+    expect(page.get_by_test_id("run-status").last).to_contain_text("deleted")

@@ -13,6 +13,8 @@ export interface RunQuery {
   orderBy?: string[];
   pageToken?: string;
   maxResults?: number;
+  /** `ACTIVE_ONLY` (the default), `DELETED_ONLY` or `ALL`. */
+  viewType?: "ACTIVE_ONLY" | "DELETED_ONLY" | "ALL";
 }
 
 /** The page size of the runs table. */
@@ -27,6 +29,7 @@ export function searchRuns(query: RunQuery, signal?: AbortSignal): Promise<RunPa
       order_by: query.orderBy ?? [],
       page_token: query.pageToken,
       max_results: query.maxResults ?? PAGE_SIZE,
+      run_view_type: query.viewType ?? "ACTIVE_ONLY",
     },
     signal,
   );

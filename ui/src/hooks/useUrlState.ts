@@ -1,4 +1,4 @@
-import { useCallback } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 
 // Changes made in the current event, not yet in the URL (the router navigates asynchronously).
@@ -23,9 +23,15 @@ function remember(params: URLSearchParams): void {
  */
 export function useUrlState(key: string, fallback = ""): [string, (value: string, replace?: boolean) => void] {
   const [params, setParams] = useSearchParams();
-  const value = params.get(key) ?? fallback;
+  const urlValue = params.get(key) ?? fallback;
+  // The value just set, shown until the URL has it: the router navigates asynchronously, and a
+  // controlled input (a checkbox) must show its new state in the same frame as the click.
+  const [shown, setShown] = useState<string | null>(null);
+  useEffect(() => setShown(null), [urlValue]);
+  const value = shown ?? urlValue;
   const setValue = useCallback(
     (next: string, replace = true) => {
+      setShown(next === "" ? fallback : next);
       // Start from the live URL, not the params captured at render: two setters called in one event
       // would otherwise each write their own stale copy and the second would undo the first.
       const updated = liveParams();

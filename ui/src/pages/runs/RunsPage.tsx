@@ -1,7 +1,7 @@
 // The runs of one or several experiments (/experiments/1,2): a virtualized table paged from the server,
 // chosen param/metric/tag columns, server-side sort and filter, selection for comparison, live refresh of
 // running runs, and a grouped view. The view's state is in the URL: ?filter=&order=&cols=&sel=&group=.
-import { useCallback, useEffect, useMemo, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { ApiError } from "../../api/client";
 import { getExperiment } from "../../api/experiments";
@@ -58,14 +58,29 @@ export function RunsPage() {
   const [filter, setFilter] = useUrlState("filter");
   const [order, setOrder] = useUrlState("order");
   const [cols, setCols] = useUrlList("cols");
-  const [sel, setSel] = useUrlList("sel");
+  const [urlSel, setSel] = useUrlList("sel");
+  // The selection shown: set at once on a click (the router writes the URL a moment later), and taken
+  // from the URL when it changes otherwise (a link, back and forward).
+  const urlSelKey = urlSel.join(",");
+  const [sel, setShownSel] = useState<string[]>(urlSel);
+  // The selection as last set here, until the URL shows it: toggles in a row (keys pressed quickly) each
+  // start from the previous one's result, and the URL's intermediate states are not shown.
+  const latestSel = useRef<string[] | null>(null);
+  useEffect(() => {
+    if (latestSel.current) {
+      if (latestSel.current.join(",") === urlSelKey) latestSel.current = null;
+      return;
+    }
+    setShownSel(urlSelKey ? urlSelKey.split(",") : []);
+  }, [urlSelKey]);
   const [group, setGroup] = useUrlState("group");
+  const [deleted, setDeleted] = useUrlState("deleted");
 
   const experiments = useApi((signal) => loadExperiments(ids, signal), [ids.join(",")]);
   const sort = parseOrder(order);
   const clause = orderClause(sort);
   const orderBy = useMemo(() => (clause ? [clause] : []), [clause]);
-  const pages = useRunPages(ids, filter, orderBy);
+  const pages = useRunPages(ids, filter, orderBy, deleted === "1" ? "ALL" : "ACTIVE_ONLY");
   const { runs } = pages;
 
   const seen = useMemo(() => seenKeys(runs), [runs]);
@@ -77,16 +92,11 @@ export function RunsPage() {
     () => chosen.map(parseColumnId).filter((c): c is KeyColumn => c !== undefined),
     [chosen],
   );
-  // The selection as last set: the router updates the URL asynchronously, and two toggles in a row
-  // (keys pressed quickly) must each start from the other's result, not from the URL of the last render.
-  const latestSel = useRef<string[] | null>(null);
-  useEffect(() => {
-    if (latestSel.current?.join(",") === sel.join(",")) latestSel.current = null;
-  }, [sel]);
   const updateSel = useCallback(
     (change: (current: string[]) => string[]) => {
       const next = change(latestSel.current ?? sel);
       latestSel.current = next;
+      setShownSel(next);
       setSel(next);
     },
     [sel, setSel],
@@ -152,6 +162,15 @@ export function RunsPage() {
               </option>
             ))}
           </select>
+        </label>
+        <label className="show-deleted">
+          <input
+            type="checkbox"
+            checked={deleted === "1"}
+            onChange={(event) => setDeleted(event.target.checked ? "1" : "", false)}
+            data-testid="show-deleted-runs"
+          />{" "}
+          Show deleted
         </label>
         <ColumnChooser seen={seen} chosen={chosen} onChange={(next) => setCols(next.length ? next : [NO_COLUMNS])} />
         <button

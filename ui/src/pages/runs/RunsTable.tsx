@@ -223,7 +223,7 @@ export function RunsTable(props: Props) {
                 ) : c.id === "status" ? (
                   <div key={c.id} className="cell" role="gridcell">
                     <span className={`badge status-${run.info.status}`} data-testid="run-status">
-                      {run.info.status}
+                      {run.info.lifecycle_stage === "deleted" ? `${run.info.status} · deleted` : run.info.status}
                     </span>
                   </div>
                 ) : (
