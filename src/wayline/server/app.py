@@ -22,6 +22,7 @@ from wayline import __version__
 from wayline.artifacts.resolve import get_artifact_repository
 from wayline.errors import ErrorCode, InvalidParameterValue, WaylineError, invalid_value
 from wayline.server.context import PROXY_SCHEME, ServerContext
+from wayline.server.cross_site import CrossSiteWriteGuard
 from wayline.server.endpoint import REF_TEMPLATE, Api, error_response, failure_response
 from wayline.server.fast_path import RpcFastPath
 from wayline.server.settings import ServerSettings
@@ -142,6 +143,7 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
 
     app.include_router(ui_router(settings))
     app.add_middleware(RpcFastPath, routes=exact_routes)
+    app.add_middleware(CrossSiteWriteGuard)  # outermost: before the fast path answers anything
     _install_error_handlers(app)
     _install_openapi(app, apis)
     return app
