@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,25 @@ def add_code_paths(model_dir: Path, config: dict[str, Any], options: LoadOptions
         if str(path) not in sys.path:
             logger.info("Adding the model's code directory %s to sys.path", path)
             sys.path.insert(0, str(path))
+
+
+def native_flavor(
+    model_uri: str,
+    name: str,
+    options: LoadOptions,
+    *,
+    tracking_uri: str | None,
+    dst_path: str | os.PathLike[str] | None,
+) -> tuple[Path, dict[str, Any]]:
+    """The local directory of the model ``model_uri`` names and its flavor ``name``'s configuration, with the
+    model's ``code`` directories on ``sys.path`` (trusted models only): the start of every flavor's
+    ``load_model``."""
+    from wayline.models.location import local_model_dir
+
+    model_dir = local_model_dir(model_uri, tracking_uri=tracking_uri, dst_path=dst_path)
+    config = MLModel.load(model_dir).flavor(name)
+    add_code_paths(model_dir, config, options, field=f"flavors.{name}")
+    return model_dir, config
 
 
 def load_pyfunc_dir(model_dir: Path, options: LoadOptions) -> PyFuncModel:

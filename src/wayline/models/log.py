@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from wayline.artifacts.resolve import get_artifact_repository, join_artifact_uri
 from wayline.client import context
@@ -34,6 +33,7 @@ from wayline.entities import Run
 from wayline.errors import ResourceAlreadyExists, WaylineError, invalid_value
 from wayline.models.logged import LoggedModels, logged_models, unsupported
 from wayline.models.mlmodel import MLModel
+from wayline.models.package import SAVE_KEYS, SaveOptions
 from wayline.services import validation as v
 from wayline.services.logged_models import validate_model_name
 
@@ -138,17 +138,6 @@ def _as_run_artifacts(
     return mlmodel
 
 
-class SaveOptions(TypedDict, total=False):
-    """What every flavor's ``save_model`` takes besides the model, the path and the flavor's own options."""
-
-    signature: ModelSignature | Literal[False] | None
-    input_example: Any
-    code_paths: Sequence[str | os.PathLike[str]] | None
-    pip_requirements: Sequence[str] | None
-    extra_pip_requirements: Sequence[str] | None
-    metadata: Mapping[str, Any] | None
-
-
 class LogOptions(SaveOptions, total=False):
     """What every flavor's ``log_model`` takes besides the model, its name and the flavor's own options."""
 
@@ -160,8 +149,7 @@ class LogOptions(SaveOptions, total=False):
     run_id: str | None
 
 
-_SAVE_KEYS = frozenset(SaveOptions.__annotations__)
-_LOG_KEYS = _SAVE_KEYS | frozenset(LogOptions.__annotations__)
+_LOG_KEYS = SAVE_KEYS | frozenset(LogOptions.__annotations__)
 
 
 def log_flavor_model(
@@ -172,8 +160,8 @@ def log_flavor_model(
     unknown = set(options) - _LOG_KEYS
     if unknown:
         raise TypeError(f"log_model() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
-    saving: SaveOptions = {k: v for k, v in options.items() if k in _SAVE_KEYS}  # type: ignore[assignment]
-    logging_options: dict[str, Any] = {k: v for k, v in options.items() if k not in _SAVE_KEYS}
+    saving: SaveOptions = {k: v for k, v in options.items() if k in SAVE_KEYS}  # type: ignore[assignment]
+    logging_options: dict[str, Any] = {k: v for k, v in options.items() if k not in SAVE_KEYS}
     return log_model(lambda target: save(target, saving), name=name, **logging_options)
 
 

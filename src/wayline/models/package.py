@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from wayline.errors import ResourceAlreadyExists, WaylineError, invalid_value
 from wayline.models.environment import model_requirements, python_version, write_environment
@@ -22,6 +22,8 @@ from wayline.models.input_example import save_input_example, split_example
 from wayline.models.mlmodel import MLMODEL_FILE, PYFUNC, MLModel
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
@@ -107,6 +109,20 @@ def _size(target: Path) -> int:
     return sum(p.stat().st_size for p in target.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+class SaveOptions(TypedDict, total=False):
+    """What every flavor's ``save_model`` takes besides the model, the path and the flavor's own options."""
+
+    signature: ModelSignature | Literal[False] | None
+    input_example: Any
+    code_paths: Sequence[str | os.PathLike[str]] | None
+    pip_requirements: Sequence[str] | None
+    extra_pip_requirements: Sequence[str] | None
+    metadata: Mapping[str, Any] | None
+
+
+SAVE_KEYS = frozenset(SaveOptions.__annotations__)
+
+
 def save_model_dir(
     path: str | os.PathLike[str],
     *,
@@ -114,26 +130,28 @@ def save_model_dir(
     write_data: Callable[[Path], dict[str, Any]],
     pyfunc: PyfuncEntry | None,
     packages: Sequence[str],
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
     predict: Callable[[Any], Any] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Write a model directory at ``path`` (which must not exist or be empty) and return its MLmodel.
 
     ``write_data(dir)`` writes the flavor's own files and returns the flavor's configuration. The
     signature is ``signature``, or inferred from ``input_example`` (and ``predict(example)`` for the
     outputs) when None; ``False`` records none. Requirements are ``packages`` pinned to the installed
-    versions (or ``pip_requirements``), plus ``extra_pip_requirements``.
+    versions (or ``pip_requirements``), plus ``extra_pip_requirements``. ``options`` are the flavor's
+    ``save_model`` keywords (:class:`SaveOptions`); an unknown one is a ``TypeError``.
     """
+    unknown = set(options) - SAVE_KEYS
+    if unknown:
+        raise TypeError(f"save_model() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    metadata = options.get("metadata")
     if metadata is not None and (
         not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata)
     ):
         raise invalid_value("metadata", metadata, "must be a mapping with string keys")
-    requirements = model_requirements(packages, pip_requirements, extra_pip_requirements)
+    requirements = model_requirements(
+        packages, options.get("pip_requirements"), options.get("extra_pip_requirements")
+    )
     existed = Path(path).exists() if isinstance(path, (str, os.PathLike)) else False
     target = _target(path)
     try:
@@ -143,11 +161,11 @@ def save_model_dir(
             write_data=write_data,
             pyfunc=pyfunc,
             requirements=requirements,
-            signature=signature,
-            input_example=input_example,
+            signature=options.get("signature"),
+            input_example=options.get("input_example"),
             predict=predict,
             metadata=metadata,
-            code_paths=code_paths,
+            code_paths=options.get("code_paths"),
         )
     except BaseException:
         if existed:

@@ -19,7 +19,7 @@ import os
 import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from wayline.errors import InvalidParameterValue, invalid_value
 from wayline.models.mlmodel import PYFUNC, MLModel
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wayline.models.log import LogOptions, ModelInfo, SaveOptions
-    from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +76,7 @@ def save_model(
     path: str | os.PathLike[str],
     *,
     skops_trusted_types: Sequence[str] | None = None,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Save a LightGBM ``Booster`` (native text, ``model.lgb``) or scikit-learn API model (skops,
     ``model.skops``) to the directory ``path``; returns the MLmodel. ``skops_trusted_types`` adds types a
@@ -120,13 +114,8 @@ def save_model(
         write_data=write_data,
         pyfunc=PyfuncEntry(loader_module=LOADER_MODULE, config={"data": file_name}),
         packages=["lightgbm"] if is_booster else ["lightgbm", "scikit-learn", "skops"],
-        signature=signature,
-        input_example=input_example,
         predict=LightGBMPredictor(lgb_model).predict,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        code_paths=code_paths,
+        **options,
     )
 
 
@@ -200,14 +189,12 @@ def load_model(
     ``skops_trusted_types``); pickled models and models with a ``code`` directory need ``trusted=True``
     or ``WAYLINE_TRUSTED_MODELS=true``.
     """
-    from wayline.models.flavor import add_code_paths
-    from wayline.models.location import local_model_dir
+    from wayline.models.flavor import native_flavor
 
     options = load_options(trusted, skops_trusted_types)
-    model_dir = local_model_dir(model_uri, tracking_uri=tracking_uri, dst_path=dst_path)
-    metadata = MLModel.load(model_dir)
-    flavor = metadata.flavor(FLAVOR_NAME)
-    add_code_paths(model_dir, flavor, options, field=f"flavors.{FLAVOR_NAME}")
+    model_dir, flavor = native_flavor(
+        model_uri, FLAVOR_NAME, options, tracking_uri=tracking_uri, dst_path=dst_path
+    )
     return _load(model_dir, flavor, flavor.get("data"), f"flavors.{FLAVOR_NAME}.data", options)
 
 

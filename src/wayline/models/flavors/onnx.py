@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from wayline.errors import InvalidParameterValue, invalid_value
 from wayline.models.mlmodel import PYFUNC, MLModel
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wayline.models.log import LogOptions, ModelInfo, SaveOptions
-    from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -256,12 +255,7 @@ def save_model(
     onnx_execution_providers: Sequence[Any] | None = None,
     onnx_session_options: Mapping[str, Any] | None = None,
     save_as_external_data: bool = True,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Save an ``onnx.ModelProto`` to the directory ``path`` (``model.onnx``); returns the MLmodel.
 
@@ -305,13 +299,8 @@ def save_model(
         write_data=write_data,
         pyfunc=PyfuncEntry(loader_module=LOADER_MODULE, config={"data": MODEL_FILE}),
         packages=["onnx", "onnxruntime"],
-        signature=signature,
-        input_example=input_example,
         predict=predict,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        code_paths=code_paths,
+        **options,
     )
 
 
@@ -349,14 +338,12 @@ def load_model(
 ) -> Any:
     """The ``onnx.ModelProto`` of the model ``model_uri`` names (external data loaded). ONNX needs no
     trust; a model with a ``code`` directory does."""
-    from wayline.models.flavor import add_code_paths
-    from wayline.models.location import local_model_dir
+    from wayline.models.flavor import native_flavor
 
     options = load_options(trusted)
-    model_dir = local_model_dir(model_uri, tracking_uri=tracking_uri, dst_path=dst_path)
-    metadata = MLModel.load(model_dir)
-    flavor = metadata.flavor(FLAVOR_NAME)
-    add_code_paths(model_dir, flavor, options, field=f"flavors.{FLAVOR_NAME}")
+    model_dir, flavor = native_flavor(
+        model_uri, FLAVOR_NAME, options, tracking_uri=tracking_uri, dst_path=dst_path
+    )
     return _load_proto(model_dir, flavor.get("data"), f"flavors.{FLAVOR_NAME}.data")
 
 

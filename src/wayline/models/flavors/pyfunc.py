@@ -17,9 +17,9 @@ import inspect
 import logging
 import os
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wayline.errors import InvalidParameterValue, invalid_value
 from wayline.models.flavors.pyfunc_artifacts import copy_artifacts, resolve_artifacts
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wayline.models.log import LogOptions, ModelInfo, SaveOptions
-    from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -158,12 +157,7 @@ def save_model(
     *,
     artifacts: Mapping[str, str | os.PathLike[str]] | None = None,
     model_config: Mapping[str, Any] | None = None,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Save a custom Python model (an object, or a models-from-code ``.py`` file) to the directory ``path``.
 
@@ -223,20 +217,14 @@ def save_model(
             load_context(predictor.context)
         return predictor.predict(data)
 
-    needs_output = signature is None and input_example is not None
     return save_model_dir(
         path,
         flavor=PYFUNC,
         write_data=write_data,
         pyfunc=None,
         packages=["cloudpickle"],
-        signature=signature,
-        input_example=input_example,
-        predict=predict if needs_output else None,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        code_paths=code_paths,
+        predict=predict,
+        **options,
     )
 
 

@@ -23,7 +23,7 @@ import runpy
 import shutil
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wayline.models.log import LogOptions, ModelInfo, SaveOptions
-    from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -160,12 +159,7 @@ def save_model(
     *,
     serialization_format: Literal["torchscript", "state_dict"] = TORCHSCRIPT,
     model_code_path: str | os.PathLike[str] | None = None,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Save a ``torch.nn.Module`` to the directory ``path``; returns the MLmodel.
 
@@ -229,13 +223,8 @@ def save_model(
         write_data=write_data,
         pyfunc=pyfunc,
         packages=["torch"],
-        signature=signature,
-        input_example=input_example,
         predict=PyTorchPredictor(pytorch_model).predict,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        code_paths=code_paths,
+        **options,
     )
 
 
@@ -365,14 +354,12 @@ def load_model(
     model-from-code file. MLflow's pickled modules and ``torch.export`` programs, and models with a
     ``code`` directory, need ``trusted=True`` or ``WAYLINE_TRUSTED_MODELS=true``.
     """
-    from wayline.models.flavor import add_code_paths
-    from wayline.models.location import local_model_dir
+    from wayline.models.flavor import native_flavor
 
     options = load_options(trusted)
-    model_dir = local_model_dir(model_uri, tracking_uri=tracking_uri, dst_path=dst_path)
-    metadata = MLModel.load(model_dir)
-    flavor = metadata.flavor(FLAVOR_NAME)
-    add_code_paths(model_dir, flavor, options, field=f"flavors.{FLAVOR_NAME}")
+    model_dir, flavor = native_flavor(
+        model_uri, FLAVOR_NAME, options, tracking_uri=tracking_uri, dst_path=dst_path
+    )
     return _load(model_dir, flavor, options, model_class)
 
 

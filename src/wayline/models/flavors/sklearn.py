@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wayline.models.log import LogOptions, ModelInfo, SaveOptions
-    from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +108,7 @@ def save_model(
     serialization_format: Literal["skops", "cloudpickle", "pickle"] = SKOPS,
     pyfunc_predict_fn: str = "predict",
     skops_trusted_types: Sequence[str] | None = None,
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Save a scikit-learn estimator to the directory ``path``; returns the written MLmodel.
 
@@ -164,13 +158,8 @@ def save_model(
         write_data=write_data,
         pyfunc=pyfunc,
         packages=[p for p in packages if p],
-        signature=signature,
-        input_example=input_example,
         predict=method if callable(method) else None,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        code_paths=code_paths,
+        **options,
     )
 
 
@@ -251,14 +240,12 @@ def load_model(
     skops models load when every type they need is allowed (see the module docstring); pickled models
     and models with a ``code`` directory need ``trusted=True`` or ``WAYLINE_TRUSTED_MODELS=true``.
     """
-    from wayline.models.flavor import add_code_paths
-    from wayline.models.location import local_model_dir
+    from wayline.models.flavor import native_flavor
 
     options = load_options(trusted, skops_trusted_types)
-    model_dir = local_model_dir(model_uri, tracking_uri=tracking_uri, dst_path=dst_path)
-    metadata = MLModel.load(model_dir)
-    flavor = metadata.flavor(FLAVOR_NAME)
-    add_code_paths(model_dir, flavor, options, field=f"flavors.{FLAVOR_NAME}")
+    model_dir, flavor = native_flavor(
+        model_uri, FLAVOR_NAME, options, tracking_uri=tracking_uri, dst_path=dst_path
+    )
     field = f"flavors.{FLAVOR_NAME}.pickled_model"
     return _load_file(model_dir, flavor.get("pickled_model"), field, flavor, options)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wayline.models.log import LogOptions, ModelInfo, SaveOptions
-    from wayline.models.signature import ModelSignature
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +112,7 @@ def save_model(
     path: str | os.PathLike[str],
     *,
     model_format: Literal["ubj", "json"] = "ubj",
-    signature: ModelSignature | Literal[False] | None = None,
-    input_example: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    pip_requirements: Sequence[str] | None = None,
-    extra_pip_requirements: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    **options: Unpack[SaveOptions],
 ) -> MLModel:
     """Save an XGBoost ``Booster`` or scikit-learn API model (``XGBClassifier``...) to the directory
     ``path`` in XGBoost's native format (``model_format`` ``ubj`` or ``json``); returns the MLmodel."""
@@ -148,13 +142,8 @@ def save_model(
         write_data=write_data,
         pyfunc=PyfuncEntry(loader_module=LOADER_MODULE, config={"data": file_name}),
         packages=["xgboost"],
-        signature=signature,
-        input_example=input_example,
         predict=predictor.predict,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        metadata=metadata,
-        code_paths=code_paths,
+        **options,
     )
 
 
@@ -212,14 +201,12 @@ def load_model(
 ) -> Any:
     """The XGBoost model (``Booster`` or the recorded scikit-learn API class) of the model ``model_uri``
     names. The native format needs no trust; a model with a ``code`` directory does."""
-    from wayline.models.flavor import add_code_paths
-    from wayline.models.location import local_model_dir
+    from wayline.models.flavor import native_flavor
 
     options = load_options(trusted)
-    model_dir = local_model_dir(model_uri, tracking_uri=tracking_uri, dst_path=dst_path)
-    metadata = MLModel.load(model_dir)
-    flavor = metadata.flavor(FLAVOR_NAME)
-    add_code_paths(model_dir, flavor, options, field=f"flavors.{FLAVOR_NAME}")
+    model_dir, flavor = native_flavor(
+        model_uri, FLAVOR_NAME, options, tracking_uri=tracking_uri, dst_path=dst_path
+    )
     return _load(model_dir, flavor, flavor.get("data"), f"flavors.{FLAVOR_NAME}.data")
 
 
