@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _URL = re.compile(r"listening on (http://\S+)")
 
@@ -42,6 +43,15 @@ class ServerProcess:
 
     def log(self) -> str:
         return "".join(self.output)
+
+    def post_ok(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST ``body`` as JSON to ``path``; the answer must be 200, and its JSON is returned."""
+        import requests
+
+        response = requests.post(self.url + path, json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
 
 
 def start_server(

@@ -16,17 +16,10 @@ MLFLOW = "/api/2.0/mlflow"
 SERIES = "/api/2.0/wayline/metrics/series"
 
 
-def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = requests.post(server.url + path, json=body, timeout=30)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
 def _new_run(server: ServerProcess) -> str:
-    experiment = _post(server, f"{MLFLOW}/experiments/create", {"name": f"series-{uuid.uuid4().hex}"})
-    run = _post(
-        server, f"{MLFLOW}/runs/create", {"experiment_id": experiment["experiment_id"], "start_time": 1}
+    experiment = server.post_ok(f"{MLFLOW}/experiments/create", {"name": f"series-{uuid.uuid4().hex}"})
+    run = server.post_ok(
+        f"{MLFLOW}/runs/create", {"experiment_id": experiment["experiment_id"], "start_time": 1}
     )
     run_id: str = run["run"]["info"]["run_id"]
     return run_id
@@ -37,8 +30,8 @@ def _log(
 ) -> None:
     metrics = [{"key": key, "value": v, "timestamp": 1000 + s, "step": s} for s, v in points]
     for start in range(0, len(metrics), 1000):
-        _post(
-            server, f"{MLFLOW}/runs/log-batch", {"run_id": run_id, "metrics": metrics[start : start + 1000]}
+        server.post_ok(
+            f"{MLFLOW}/runs/log-batch", {"run_id": run_id, "metrics": metrics[start : start + 1000]}
         )
 
 

@@ -15,21 +15,14 @@ MLFLOW = "/api/2.0/mlflow"
 GROUP = "/api/2.0/wayline/runs/group"
 
 
-def _post(server: ServerProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = requests.post(server.url + path, json=body, timeout=30)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
 def _experiment(server: ServerProcess) -> str:
-    created = _post(server, f"{MLFLOW}/experiments/create", {"name": f"groups-{uuid.uuid4().hex}"})
+    created = server.post_ok(f"{MLFLOW}/experiments/create", {"name": f"groups-{uuid.uuid4().hex}"})
     experiment_id: str = created["experiment_id"]
     return experiment_id
 
 
 def _run(server: ServerProcess, experiment_id: str, params: dict[str, str], metrics: dict[str, Any]) -> str:
-    run = _post(server, f"{MLFLOW}/runs/create", {"experiment_id": experiment_id, "start_time": 1})
+    run = server.post_ok(f"{MLFLOW}/runs/create", {"experiment_id": experiment_id, "start_time": 1})
     run_id: str = run["run"]["info"]["run_id"]
     body = {
         "run_id": run_id,
@@ -37,7 +30,7 @@ def _run(server: ServerProcess, experiment_id: str, params: dict[str, str], metr
         "metrics": [{"key": k, "value": v, "timestamp": 1, "step": 0} for k, v in metrics.items()],
         "tags": [{"key": "team", "value": params.get("lr", "none")}],
     }
-    _post(server, f"{MLFLOW}/runs/log-batch", body)
+    server.post_ok(f"{MLFLOW}/runs/log-batch", body)
     return run_id
 
 
