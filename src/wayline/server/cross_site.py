@@ -20,6 +20,8 @@ from wayline.errors import ErrorCode, WaylineError
 from wayline.server.endpoint import error_response
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: ASGI header names are lower-case bytes.
+_WANTED = frozenset({b"origin", b"sec-fetch-site", b"host", b"x-forwarded-host"})
 
 
 def cross_site_reason(method: str, headers: dict[str, str]) -> str | None:
@@ -48,7 +50,13 @@ class CrossSiteWriteGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] not in _SAFE_METHODS:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            # Writes are the ingest hot path: only the four headers that matter are decoded, and only
+            # when a browser sent one of its markers (API clients send neither).
+            wanted = {k: v for k, v in scope["headers"] if k in _WANTED}
+            if b"origin" not in wanted and b"sec-fetch-site" not in wanted:
+                await self.app(scope, receive, send)
+                return
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in wanted.items()}
             reason = cross_site_reason(scope["method"], headers)
             if reason is not None:
                 error = WaylineError(

@@ -1,7 +1,7 @@
 // The runs of one or several experiments (/experiments/1,2): a virtualized table paged from the server,
 // chosen param/metric/tag columns, server-side sort and filter, selection for comparison, live refresh of
 // running runs, and a grouped view. The view's state is in the URL: ?filter=&order=&cols=&sel=&group=.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { ApiError } from "../../api/client";
 import { getExperiment } from "../../api/experiments";
@@ -58,21 +58,13 @@ export function RunsPage() {
   const [filter, setFilter] = useUrlState("filter");
   const [order, setOrder] = useUrlState("order");
   const [cols, setCols] = useUrlList("cols");
-  const [urlSel, setSel] = useUrlList("sel");
-  // The selection shown: set at once on a click (the router writes the URL a moment later), and taken
-  // from the URL when it changes otherwise (a link, back and forward).
-  const urlSelKey = urlSel.join(",");
-  const [sel, setShownSel] = useState<string[]>(urlSel);
-  // The selection as last set here, until the URL shows it: toggles in a row (keys pressed quickly) each
-  // start from the previous one's result, and the URL's intermediate states are not shown.
+  const [sel, setSel] = useUrlList("sel");
+  // The selection as last set here, until a render shows it: toggles in a row (keys pressed quickly)
+  // each start from the previous one's result.
   const latestSel = useRef<string[] | null>(null);
   useEffect(() => {
-    if (latestSel.current) {
-      if (latestSel.current.join(",") === urlSelKey) latestSel.current = null;
-      return;
-    }
-    setShownSel(urlSelKey ? urlSelKey.split(",") : []);
-  }, [urlSelKey]);
+    if (latestSel.current?.join(",") === sel.join(",")) latestSel.current = null;
+  }, [sel]);
   const [group, setGroup] = useUrlState("group");
   const [deleted, setDeleted] = useUrlState("deleted");
 
@@ -96,7 +88,6 @@ export function RunsPage() {
     (change: (current: string[]) => string[]) => {
       const next = change(latestSel.current ?? sel);
       latestSel.current = next;
-      setShownSel(next);
       setSel(next);
     },
     [sel, setSel],
