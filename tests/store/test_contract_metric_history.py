@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -59,6 +59,23 @@ def test_paging_covers_everything_once(store: SqlTrackingStore, new_run: Callabl
     assert len(everything) == 210
     for size in (1, 3, 7, 64, 209, 210, 1000):
         assert _same(_all_pages(store, run_id, "m", size), list(everything))
+
+
+def test_nan_goes_after_the_numbers_it_ties_with(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    # NaN is stored as value 0, so in the index it sits between -1 and 1; the history puts it last.
+    run_id = new_run()
+    tie = [Metric("m", v, 7000, 70) for v in (2.0, math.nan, -1.0, 1.0, -2.0)]
+    store.log_batch(run_id, metrics=[Metric("m", 0.5, 6000, 60), *tie, Metric("m", 9.0, 8000, 80)])
+    expected = [0.5, -2.0, -1.0, 1.0, 2.0, "nan", 9.0]
+
+    def values(points: Sequence[Metric]) -> list[object]:
+        return ["nan" if math.isnan(m.value) else m.value for m in points]
+
+    assert values(store.get_metric_history(run_id, "m").items) == expected
+    for size in range(1, 8):
+        assert values(_all_pages(store, run_id, "m", size)) == expected, size
 
 
 def test_page_token_only_defaults_the_page_size(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:

@@ -40,6 +40,7 @@ from wayline.artifacts.transfer import (
     download_target,
     plan_dir_upload,
     plan_file_upload,
+    replace_file,
     reserve_temp,
 )
 from wayline.entities import FileInfo
@@ -291,7 +292,7 @@ class HttpArtifactRepository:
                         f"Download of '{rel}' from {self._transport.server} broke off: {type(exc).__name__}",
                         error_code=ErrorCode.IO_ERROR,
                     ) from None
-            os.replace(temp, local)
+            replace_file(temp, local)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

@@ -3,8 +3,8 @@
 Every path goes through :func:`safe_relative_path`, and the real path it names (after following symbolic
 links) must lie inside the real root. A symbolic link that leads outside the root is refused when named and
 invisible in listings and directory downloads; deleting it removes the link only. Writes are atomic (a
-temporary sibling, then ``os.replace``) and copies stream through :mod:`shutil`: no file is ever held in
-memory whole.
+temporary sibling, then :func:`replace_file`) and copies stream through :mod:`shutil`: no file is ever held
+in memory whole.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from wayline.artifacts.transfer import (
     download_target,
     plan_dir_upload,
     plan_file_upload,
+    replace_file,
     reserve_temp,
 )
 from wayline.entities import FileInfo
@@ -263,7 +264,7 @@ def _write_atomically(target: Path, fill: Callable[[BinaryIO], int]) -> int:
     try:
         with temp.open("wb") as out:
             written = fill(out)
-        os.replace(temp, target)
+        replace_file(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -275,7 +276,7 @@ def _atomic_copy(source: Path, target: Path) -> None:
     temp = reserve_temp(target.parent)
     try:
         shutil.copyfile(source, temp)
-        os.replace(temp, target)
+        replace_file(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -25,6 +25,7 @@ from wayline.server.context import PROXY_SCHEME, ServerContext
 from wayline.server.cross_site import CrossSiteWriteGuard
 from wayline.server.endpoint import REF_TEMPLATE, Api, error_response, failure_response
 from wayline.server.fast_path import RpcFastPath
+from wayline.server.heap import settle_heap
 from wayline.server.settings import ServerSettings
 from wayline.services.tracking import TrackingService
 from wayline.services.webhooks import WebhookService
@@ -119,6 +120,7 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        settle_heap()
         yield
         ctx.close()
 

@@ -89,13 +89,18 @@ class _Transfer:
 class _BodyReader(io.RawIOBase):
     """The writer thread's view of the request body: blocks received from the event loop."""
 
-    def __init__(self, receive: MemoryObjectReceiveStream[bytes], transfer: _Transfer, limit: int | None):
+    def __init__(
+        self, receive: MemoryObjectReceiveStream[list[bytes]], transfer: _Transfer, limit: int | None
+    ):
         super().__init__()
         self._receive = receive
         self._transfer = transfer
         self._limit = limit
         self._block = b""
         self._position = 0
+        #: The chunks of the block received last, and how many of them were taken into ``_block``.
+        self._chunks: list[bytes] = []
+        self._taken = 0
         self._eof = False
         self.received = 0
 
@@ -123,17 +128,22 @@ class _BodyReader(io.RawIOBase):
     def _fill(self) -> bool:
         """Make sure a block with unread bytes is at hand; False at the end of the body."""
         while self._position >= len(self._block):
+            if self._taken < len(self._chunks):
+                self._block = self._chunks[self._taken]
+                self._taken += 1
+                self._position = 0
+                continue
             if self._eof:
                 return False
             try:
-                self._block = anyio.from_thread.run(self._receive.receive)
+                self._chunks = anyio.from_thread.run(self._receive.receive)
             except anyio.EndOfStream:
                 self._eof = True
                 if not self._transfer.complete:
                     raise BadRequest("The request body ended before it was complete") from None
                 return False
-            self._position = 0
-            self.received += len(self._block)
+            self._taken = 0
+            self.received += sum(map(len, self._chunks))
             if self._limit is not None and self.received > self._limit:
                 raise _too_large(self._limit)
         return True
@@ -147,7 +157,7 @@ async def receive_body(request: Request, write: Callable[[BinaryIO], T], *, limi
     declared = request.headers.get("content-length")
     if limit is not None and declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=QUEUE_BLOCKS)
+    send, receive = anyio.create_memory_object_stream[list[bytes]](max_buffer_size=QUEUE_BLOCKS)
     transfer = _Transfer()
     reader = _BodyReader(receive, transfer, limit)
     results: list[T] = []
@@ -184,16 +194,22 @@ async def receive_body(request: Request, write: Callable[[BinaryIO], T], *, limi
     return results[0]
 
 
-async def _forward(request: Request, send: MemoryObjectSendStream[bytes]) -> None:
-    """Send the body to the writer in blocks of about :data:`BLOCK_SIZE` bytes."""
-    pending = bytearray()
+async def _forward(request: Request, send: MemoryObjectSendStream[list[bytes]]) -> None:
+    """Send the body to the writer in blocks of about :data:`BLOCK_SIZE` bytes: lists of the chunks as
+    they arrived, so that no byte is copied on the way (the writer writes each chunk as it is)."""
+    pending: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        pending += chunk
-        if len(pending) >= BLOCK_SIZE:
-            await send.send(bytes(pending))
-            pending.clear()
+        if not chunk:
+            continue
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= BLOCK_SIZE:
+            await send.send(pending)
+            pending = []
+            size = 0
     if pending:
-        await send.send(bytes(pending))
+        await send.send(pending)
 
 
 def _upload_limiter() -> anyio.CapacityLimiter:

