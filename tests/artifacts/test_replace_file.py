@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from wayline.artifacts.transfer import TEMP_PREFIX, replace_file, reserve_temp
+from wayline.artifacts.transfer import BACKGROUND_UNLINK_BYTES, TEMP_PREFIX, replace_file, reserve_temp
 
 
 def _wait_for_unlinks() -> None:
@@ -28,15 +28,23 @@ def test_moves_to_a_new_name(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
 
 
-def test_replaces_an_existing_file_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+def test_a_small_old_file_is_gone_when_the_call_returns(tmp_path: Path) -> None:
     target = tmp_path / "target"
-    target.write_bytes(b"old" * 100_000)
+    target.write_bytes(b"old")
+    replace_file(_write_temp(tmp_path, b"new"), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+    assert target.read_bytes() == b"new"
+
+
+def test_replaces_a_large_file_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.write_bytes(b"o" * BACKGROUND_UNLINK_BYTES)
     kept = os.open(target, os.O_RDONLY)  # a reader holding the old file keeps reading the old content
     try:
         for round_ in range(3):
             replace_file(_write_temp(tmp_path, f"new {round_}".encode()), target)
             assert target.read_bytes() == f"new {round_}".encode()
-        assert os.read(kept, 3) == b"old"
+        assert os.read(kept, 3) == b"ooo"
     finally:
         os.close(kept)
     _wait_for_unlinks()

@@ -97,13 +97,19 @@ def replace_file(source: Path, target: Path) -> None:
     old file's blocks, and the ``auto_da_alloc`` safeguard that writes the new file out when a rename replaces
     a file (together about 35 ms for 64 MiB here). On Linux an existing ``target`` is therefore swapped with
     ``source`` (``renameat2`` with ``RENAME_EXCHANGE``, as atomic), and the old content, now at ``source``
-    (a temporary name, never listed), is deleted by a background thread. Where the call or the flag is
-    missing (other systems, old kernels, some filesystems), ``os.replace``.
+    (a temporary name, never listed), is deleted: at once when it is small, by a background thread from
+    :data:`BACKGROUND_UNLINK_BYTES` on. Where the call or the flag is missing (other systems, old kernels,
+    some filesystems), ``os.replace``.
     """
     if _exchange is not None and os.path.lexists(target):
         if _exchange(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_EXCHANGE) == 0:
-            # Not a daemon: a process that exits right after still deletes the old content first.
-            threading.Thread(target=source.unlink, kwargs={"missing_ok": True}, name="wayline-unlink").start()
+            if source.lstat().st_size < BACKGROUND_UNLINK_BYTES:
+                source.unlink(missing_ok=True)
+            else:
+                # Not a daemon: a process that exits right after still deletes the old content first.
+                threading.Thread(
+                    target=source.unlink, kwargs={"missing_ok": True}, name="wayline-unlink"
+                ).start()
             return
         code = ctypes.get_errno()
         if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOENT, errno.EOPNOTSUPP):
@@ -124,6 +130,8 @@ def _renameat2() -> Any:
     return function
 
 
+#: Old content from this size on is deleted in the background by :func:`replace_file`.
+BACKGROUND_UNLINK_BYTES = 8 * 1024 * 1024
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _exchange = _renameat2()
@@ -170,6 +178,7 @@ def content_type(rel: str) -> str:
 
 
 __all__ = [
+    "BACKGROUND_UNLINK_BYTES",
     "TEMP_PREFIX",
     "BodyReader",
     "DirUpload",

@@ -84,11 +84,11 @@ def test_torchscript_round_trip(tmp_path: Path) -> None:
 
     native = wpt.load_model(str(path))
     assert isinstance(native, torch.jit.ScriptModule)
-    np.testing.assert_allclose(_expected(native), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(_expected(native), _expected(model), rtol=1e-6, atol=1e-6)
     predicted = load_model(str(path)).predict(FRAME)
     assert isinstance(predicted, pd.DataFrame)
     assert list(predicted.index) == list(FRAME.index)
-    np.testing.assert_allclose(predicted.to_numpy(), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(predicted.to_numpy(), _expected(model), rtol=1e-6, atol=1e-6)
     with pytest.raises(InvalidParameterValue, match="'c'"):
         load_model(str(path)).predict(FRAME[["a", "b"]])
 
@@ -100,9 +100,9 @@ def test_tensor_signature_takes_arrays_and_casts_float64(tmp_path: Path) -> None
     predicted = loaded.predict(ARRAY)
     assert isinstance(predicted, np.ndarray)
     assert predicted.dtype == np.float32
-    np.testing.assert_allclose(predicted, _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(predicted, _expected(model), rtol=1e-6, atol=1e-6)
     impl = wpt.PyTorchPredictor(wpt.load_model(str(tmp_path / "m")))
-    np.testing.assert_allclose(impl.predict(ARRAY.astype(np.float64)), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(impl.predict(ARRAY.astype(np.float64)), _expected(model), rtol=1e-6, atol=1e-6)
 
 
 def test_state_dict_needs_the_model_class(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_state_dict_with_model_code_loads_through_pyfunc_only_when_trusted(tmp_p
         wpt.load_model(str(tmp_path / "m"))
     assert not marker.exists()
     predicted = load_model(str(tmp_path / "m"), trusted=True).predict(ARRAY)
-    np.testing.assert_allclose(predicted, _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(predicted, _expected(model), rtol=1e-6, atol=1e-6)
     assert marker.exists()
 
 
@@ -158,8 +158,8 @@ def test_wayline_torchscript_loads_in_mlflow(tmp_path: Path, monkeypatch: pytest
     with quiet():
         by_mlflow = mlflow.pyfunc.load_model(str(tmp_path / "m")).predict(ARRAY)
         native = mlflow.pytorch.load_model(str(tmp_path / "m"))
-    np.testing.assert_allclose(np.asarray(by_mlflow), _expected(model), rtol=1e-6)
-    np.testing.assert_allclose(_expected(native), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(by_mlflow), _expected(model), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_expected(native), _expected(model), rtol=1e-6, atol=1e-6)
 
 
 def test_mlflow_scripted_model_loads_in_wayline_without_trust(
@@ -175,7 +175,7 @@ def test_mlflow_scripted_model_loads_in_wayline_without_trust(
             pip_requirements=["torch"],
         )
     loaded = load_model(str(tmp_path / "m"), trusted=False)
-    np.testing.assert_allclose(loaded.predict(ARRAY), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(ARRAY), _expected(model), rtol=1e-6, atol=1e-6)
 
 
 def test_mlflow_pickled_module_loads_only_when_trusted(
@@ -193,7 +193,7 @@ def test_mlflow_pickled_module_loads_only_when_trusted(
     with pytest.raises(PermissionDenied, match=r"data/model\.pth"):
         wpt.load_model(str(tmp_path / "m"))
     loaded = load_model(str(tmp_path / "m"), trusted=True)
-    np.testing.assert_allclose(loaded.predict(ARRAY), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(ARRAY), _expected(model), rtol=1e-6, atol=1e-6)
     assert isinstance(wpt.load_model(str(tmp_path / "m"), trusted=True), torch.nn.Sequential)
 
 
@@ -216,7 +216,7 @@ def test_mlflow_exported_program_loads_only_when_trusted(
     with quiet():
         loaded = load_model(str(tmp_path / "m"), trusted=True)
         predicted = loaded.predict(ARRAY)
-    np.testing.assert_allclose(predicted, _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(predicted, _expected(model), rtol=1e-6, atol=1e-6)
 
 
 def test_log_model_and_register(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_log_model_and_register(tmp_path: Path) -> None:
     info = wpt.log_model(model, name="net", input_example=ARRAY, registered_model_name="torch-net")
     assert info.registered_model_version == 1
     loaded = load_model("models:/torch-net/1", dst_path=tmp_path / "d")
-    np.testing.assert_allclose(loaded.predict(ARRAY), _expected(model), rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(ARRAY), _expected(model), rtol=1e-6, atol=1e-6)
     assert isinstance(wpt.load_model(info.model_uri, dst_path=tmp_path / "n"), torch.jit.ScriptModule)
 
 
