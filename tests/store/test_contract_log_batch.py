@@ -138,7 +138,7 @@ def test_large_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> No
 def test_integer_values_given_to_the_store_are_stored_as_floats(
     store: SqlTrackingStore, new_run: Callable[..., str]
 ) -> None:
-    # 100 points: PostgreSQL takes the binary COPY path, where an int must not reach a float8 column raw.
+    # 100 points: PostgreSQL takes the binary COPY path (typed float8), SQLite the multi-row INSERT.
     run_id = new_run()
     store.log_batch(run_id, metrics=[Metric("m", i, 1000 + i, i) for i in range(100)])
     history = store.get_metric_history(run_id, "m").items

@@ -100,8 +100,6 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) ->
     latest: dict[str, tuple[int, int, float, bool]] = {}
     for m in metrics:
         key, step, timestamp, value = m.key, m.step, m.timestamp, m.value
-        if type(value) is not float:  # the service passes floats; a direct caller may not
-            value = float(value)
         is_nan = isnan(value)  # NaN is stored as 0 with its flag set
         if is_nan:
             value = 0.0
