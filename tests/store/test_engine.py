@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from wayline.errors import InternalError, InvalidParameterValue
+from wayline.errors import InternalError, InvalidParameterValue, TemporarilyUnavailable
 from wayline.store.sql import make_engine
 from wayline.store.sql.engine import normalize_url, transaction
 
@@ -86,4 +89,38 @@ def test_rollback_on_error(db_url: str) -> None:
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("DROP TABLE rollback_check")
     finally:
+        engine.dispose()
+
+
+def _through_sqlalchemy(conn: Any, sql: str) -> None:
+    conn.exec_driver_sql(sql)
+
+
+def _through_the_driver(conn: Any, sql: str) -> None:
+    conn.connection.driver_connection.execute(sql)  # as the ingest hot path does
+
+
+@pytest.mark.parametrize("execute", [_through_sqlalchemy, _through_the_driver])
+def test_a_locked_sqlite_database_is_temporarily_unavailable(
+    tmp_path: Path, execute: Callable[[Any, str], None]
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        holder.execute("BEGIN IMMEDIATE")  # another writer, outside Wayline's write queue
+
+        def insert() -> None:
+            with transaction(engine) as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                execute(conn, "INSERT INTO t VALUES (1)")
+
+        with pytest.raises(TemporarilyUnavailable, match="busy"):
+            insert()
+        holder.execute("ROLLBACK")
+        with transaction(engine) as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    finally:
+        holder.close()
         engine.dispose()

@@ -112,12 +112,12 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
     return engine
 
 
-def _unavailable(engine: sa.Engine, exc: OperationalError) -> bool:
-    """A busy/locked SQLite database or a PostgreSQL connection problem (SQLite also reports bad SQL as an
-    OperationalError; that is an internal error)."""
+def _unavailable(engine: sa.Engine, driver_error: BaseException | None) -> bool:
+    """Whether a driver's OperationalError means a busy/locked SQLite database or a PostgreSQL connection
+    problem (SQLite also reports bad SQL as an OperationalError; that is an internal error)."""
     if engine.dialect.name != "sqlite":
         return True
-    text = str(exc.orig).lower()
+    text = str(driver_error).lower()
     return "locked" in text or "busy" in text
 
 
@@ -140,7 +140,7 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
     except WaylineError:
         raise
     except OperationalError as exc:
-        if not _unavailable(engine, exc):
+        if not _unavailable(engine, exc.orig):
             log.exception("database error")
             raise InternalError("internal error: database error") from exc
         log.warning("database unavailable: %s", exc.orig)
@@ -156,11 +156,14 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
         log.exception("database error")
         raise InternalError("internal error: database error") from exc
     except engine.dialect.loaded_dbapi.Error as exc:
-        # Raised by the driver directly (PostgreSQL COPY), without SQLAlchemy's wrapper.
+        # Raised by the driver directly (the hot paths' driver calls), without SQLAlchemy's wrapper.
         if isinstance(exc, engine.dialect.loaded_dbapi.DataError):
             raise InvalidParameterValue(
                 "Invalid value: a value is too long or malformed for the database"
             ) from exc
+        if isinstance(exc, engine.dialect.loaded_dbapi.OperationalError) and _unavailable(engine, exc):
+            log.warning("database unavailable: %s", exc)
+            raise TemporarilyUnavailable("The database is busy or unavailable; try again") from exc
         log.exception("database error")
         raise InternalError("internal error: database error") from exc
 
