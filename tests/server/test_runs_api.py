@@ -422,8 +422,11 @@ def test_real_server_logs_and_reads_back(sqlite_server: ServerProcess) -> None:
         run_id = session.post(
             base + "/runs/create", json={"experiment_id": experiment_id}, timeout=30
         ).json()["run"]["info"]["run_id"]
-        points = [{"key": "m", "value": float(i), "timestamp": i, "step": i} for i in range(1000)]
-        for _ in range(3):
+        batches = [
+            [{"key": "m", "value": float(i), "timestamp": i, "step": i} for i in range(start, start + 1000)]
+            for start in (0, 1000, 2000)
+        ]
+        for points in [*batches, batches[0]]:  # the last one is a retry: its points are stored already
             answer = session.post(
                 base + "/runs/log-batch", json={"run_id": run_id, "metrics": points}, timeout=30
             )

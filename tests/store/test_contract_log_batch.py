@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -15,6 +15,10 @@ from wayline.store.sql import SqlTrackingStore
 
 def _latest(store: SqlTrackingStore, run_id: str) -> dict[str, Metric]:
     return {m.key: m for m in store.get_run(run_id).data.metrics}
+
+
+def _values(points: Sequence[Metric]) -> list[object]:
+    return ["nan" if math.isnan(m.value) else m.value for m in points]
 
 
 def test_params_are_immutable(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
@@ -110,12 +114,33 @@ def test_latest_metric_rule(store: SqlTrackingStore, new_run: Callable[..., str]
     assert len(store.get_metric_history(run_id, "m")) == 9
 
 
-def test_identical_points_are_kept(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+def test_identical_points_are_stored_once(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    # As in MLflow: the points table's key covers every column, so a retried batch adds nothing.
     run_id = new_run()
     point = Metric("m", 1.0, 10, 1)
     store.log_batch(run_id, metrics=[point, point])
     store.log_batch(run_id, metrics=[point])
-    assert store.get_metric_history(run_id, "m").items == [point, point, point]
+    nan = Metric("m", math.nan, 10, 1)
+    store.log_batch(run_id, metrics=[nan, nan, Metric("m", 2.0, 10, 1)])
+    store.log_batch(run_id, metrics=[nan])
+    assert _values(store.get_metric_history(run_id, "m").items) == [1.0, 2.0, "nan"]
+
+
+def test_a_retried_large_batch_adds_only_its_new_points(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    # 500 points: PostgreSQL sends them by COPY, which meets the stored ones and is retried with INSERTs.
+    run_id = new_run()
+    first = [Metric("m", float(i), 1000 + i, i) for i in range(300)]
+    store.log_batch(run_id, metrics=first, params=[Param("p", "1")], tags=[RunTag("t", "a")])
+    again = [*first[100:], *[Metric("m", float(i), 1000 + i, i) for i in range(300, 500)]]
+    store.log_batch(run_id, metrics=again, params=[Param("p", "1")], tags=[RunTag("t", "b")])
+    store.log_batch(run_id, metrics=again[-50:] * 2)  # duplicates within one batch too
+    history = store.get_metric_history(run_id, "m").items
+    assert [m.step for m in history] == list(range(500))
+    run = store.get_run(run_id)
+    assert run.data.tags["t"] == "b"
+    assert _latest(store, run_id)["m"] == Metric("m", 499.0, 1499, 499)
 
 
 def test_large_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:

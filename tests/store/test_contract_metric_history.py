@@ -1,4 +1,4 @@
-"""Metric history: order, keyset paging (identical points included), limits, bad tokens."""
+"""Metric history: order, keyset paging (ties and NaN included), limits, bad tokens."""
 
 from __future__ import annotations
 
@@ -52,11 +52,13 @@ def test_order_is_step_then_timestamp(store: SqlTrackingStore, new_run: Callable
 def test_paging_covers_everything_once(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
     run_id = new_run()
     points = [Metric("m", float(i % 7), 1000 + i // 3, i // 5) for i in range(200)]
-    # identical points, ties on (step, timestamp), NaN among them
-    points += [Metric("m", 1.0, 5000, 50)] * 7 + [Metric("m", math.nan, 5000, 50)] * 3
+    # ties on (step, timestamp) with NaN among them; identical points, which are stored once
+    points += [Metric("m", float(v), 5000, 50) for v in (3, -1, 1, 0, 2)] * 2 + [
+        Metric("m", math.nan, 5000, 50)
+    ] * 3
     store.log_batch(run_id, metrics=points)
     everything = store.get_metric_history(run_id, "m").items
-    assert len(everything) == 210
+    assert len(everything) == len({(m.step, m.timestamp, m.value) for m in points[:200]}) + 6
     for size in (1, 3, 7, 64, 209, 210, 1000):
         assert _same(_all_pages(store, run_id, "m", size), list(everything))
 

@@ -59,7 +59,7 @@ def test_metadata_equals_migrations(empty_db_url: str) -> None:
         assert _diff(engine) == []
         # The comparison does see indexes and columns: break one and it reports it.
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP INDEX ix_metrics_run_key_step_timestamp")
+            conn.exec_driver_sql("DROP INDEX ix_latest_metrics_key_nan_value")
         assert _diff(engine) != []
     finally:
         engine.dispose()
@@ -137,3 +137,31 @@ def test_database_with_foreign_tables_is_refused(empty_db_url: str, artifact_roo
 def test_upgrade_by_url_is_idempotent(empty_db_url: str) -> None:
     assert upgrade(empty_db_url) == head_revision()
     assert upgrade(empty_db_url) == head_revision()
+
+
+def test_upgrading_to_unique_points_keeps_one_of_each(empty_db_url: str, tmp_path: Path) -> None:
+    before = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, before, ignore=shutil.ignore_patterns("__pycache__"))
+    (before / "versions" / "0007_metrics_primary_key.py").unlink()
+    engine = make_engine(empty_db_url)
+    try:
+        assert upgrade(engine, before) == "0006"
+        rows = [("r" * 32, "m", step, 1000 + step, value, False) for step, value in [(1, 0.5), (2, 1.5)]]
+        rows += [("r" * 32, "m", 1, 1001, 0.5, False), ("r" * 32, "m", 3, 1003, 0.0, True)] * 2
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) "
+                    "VALUES (:r, :k, :s, :t, :v, :n)"
+                ),
+                [dict(zip("rkstvn", row, strict=True)) for row in rows],
+            )
+        assert upgrade(engine) == head_revision()
+        with engine.begin() as conn:
+            stored = conn.execute(sa.text("SELECT step, value, is_nan FROM metrics ORDER BY step")).all()
+        assert [(s, v, bool(n)) for s, v, n in stored] == [(1, 0.5, False), (2, 1.5, False), (3, 0.0, True)]
+        assert _diff(engine) == []
+        primary = sa.inspect(engine).get_pk_constraint("metrics")
+        assert primary["constrained_columns"] == ["run_id", "key", "step", "timestamp", "value", "is_nan"]
+    finally:
+        engine.dispose()

@@ -1,10 +1,13 @@
 """``log_batch``: params, tags and metric points of one run, in one transaction (the hot path).
 
 Metric points go in with one statement per batch: a prebuilt multi-row INSERT on SQLite, ``COPY`` on
-PostgreSQL (a plain INSERT for a handful of points, which saves COPY's extra round trips). ``latest_metrics``
-is then upserted once per distinct key of the batch with the batch's greatest point, replacing the stored one
-only when the new ``(step, timestamp, value)`` is greater (MLflow's rule; NaN counts as its stored value 0
-there). Params are immutable: a different value for a logged key rejects the whole batch.
+PostgreSQL (a plain INSERT for a handful of points, which saves COPY's extra round trips). A point identical
+to a stored one is not stored again (the table's primary key covers every column, as MLflow's does): SQLite's
+INSERT skips it (``ON CONFLICT DO NOTHING``); ``COPY`` cannot, so a batch whose COPY meets one is retried
+with INSERTs that skip them (:class:`DuplicatePointError`). ``latest_metrics`` is then upserted once per
+distinct key of the batch with the batch's greatest point, replacing the stored one only when the new
+``(step, timestamp, value)`` is greater (MLflow's rule; NaN counts as its stored value 0 there). Params are
+immutable: a different value for a logged key rejects the whole batch.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from math import isnan
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from wayline.entities import Metric, Param, RunTag
@@ -31,7 +35,7 @@ _COPY_SQL = f"COPY metrics ({', '.join(_METRIC_COLUMNS)}) FROM STDIN (FORMAT BIN
 _COPY_TYPES = ("varchar", "varchar", "int8", "int8", "float8", "bool")
 #: Up to this many points go to PostgreSQL as one INSERT; more as a COPY.
 _PG_INSERT_MAX_ROWS = 16
-_PG_INSERT = t.metrics.insert()
+_PG_INSERT = postgresql.insert(t.metrics).on_conflict_do_nothing()
 #: Rows per multi-row INSERT on SQLite: one statement of many rows binds and steps faster than executemany of
 #: one row at a time; SQLite before 3.32 allows only 999 bound variables a statement, later ones 32,766.
 _SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
@@ -41,11 +45,17 @@ _SQLITE_ROWS_PER_INSERT = min(1000, _SQLITE_MAX_VARIABLES // len(_METRIC_COLUMNS
 @lru_cache(maxsize=16)
 def _sqlite_insert(n_rows: int) -> str:
     row = "(" + ", ".join("?" * len(_METRIC_COLUMNS)) + ")"
-    return f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) VALUES " + ", ".join([row] * n_rows)
+    values = ", ".join([row] * n_rows)
+    return f"INSERT INTO metrics ({', '.join(_METRIC_COLUMNS)}) VALUES {values} ON CONFLICT DO NOTHING"
 
 
 class ParamRaceError(WaylineError):
     """Another transaction inserted one of the batch's params first; the caller retries the batch once."""
+
+
+class DuplicatePointError(WaylineError):
+    """PostgreSQL's COPY met a point already stored (or twice in the batch); the caller retries the batch
+    once with ``copy=False``, whose INSERTs skip such points."""
 
 
 def _param_changed(run_id: str, key: str, old: str, new: str) -> InvalidParameterValue:
@@ -92,7 +102,7 @@ def _latest_upsert(dialect: str) -> sa.Insert:
     )
 
 
-def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) -> None:
+def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *, copy: bool) -> None:
     sqlite = conn.dialect.name == "sqlite"
     flat: list[Any] = []  # SQLite: the rows' values one after another, as the multi-row INSERT binds them
     rows: list[tuple[str, str, int, int, float, bool]] = []  # PostgreSQL: rows for COPY
@@ -110,7 +120,7 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) ->
     if sqlite:
         _insert_sqlite(conn, flat)
     else:
-        _insert_postgres(conn, rows)
+        _insert_postgres(conn, rows, copy=copy)
     driver_execute_many(
         conn,
         _latest_upsert(conn.dialect.name),
@@ -121,17 +131,22 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) ->
     )
 
 
-def _insert_postgres(conn: sa.Connection, rows: list[tuple[str, str, int, int, float, bool]]) -> None:
-    if len(rows) <= _PG_INSERT_MAX_ROWS:
+def _insert_postgres(
+    conn: sa.Connection, rows: list[tuple[str, str, int, int, float, bool]], *, copy: bool
+) -> None:
+    if not copy or len(rows) <= _PG_INSERT_MAX_ROWS:
         # A few points (a single log_metric): one INSERT round trip beats COPY's start, data and end.
-        conn.execute(_PG_INSERT, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
+        driver_execute_many(conn, _PG_INSERT, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
         return
     driver: Any = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-        copy.set_types(_COPY_TYPES)
-        write = copy.write_row
-        for row in rows:
-            write(row)
+    try:
+        with driver.cursor() as cursor, cursor.copy(_COPY_SQL) as copy_:
+            copy_.set_types(_COPY_TYPES)
+            write = copy_.write_row
+            for row in rows:
+                write(row)
+    except conn.dialect.loaded_dbapi.IntegrityError:
+        raise DuplicatePointError("a point of the batch is already stored") from None
 
 
 def _insert_sqlite(conn: sa.Connection, flat: list[Any]) -> None:
@@ -150,14 +165,17 @@ def log_batch(
     metrics: Sequence[Metric],
     params: Sequence[Param],
     tags: Sequence[RunTag],
+    copy: bool = True,
 ) -> None:
+    """Write the batch. ``copy=False`` sends PostgreSQL INSERTs that skip stored points instead of a COPY
+    (the retry after :class:`DuplicatePointError`)."""
     runs.require_active_stage(conn, run_id)
     if params:
         _log_params(conn, run_id, params)
     if tags:
         runs.upsert_tags(conn, run_id, {tag.key: tag.value for tag in tags})
     if metrics:
-        _log_metrics(conn, run_id, metrics)
+        _log_metrics(conn, run_id, metrics, copy=copy)
 
 
-__all__ = ["ParamRaceError", "log_batch"]
+__all__ = ["DuplicatePointError", "ParamRaceError", "log_batch"]

@@ -1,9 +1,10 @@
 """A metric's history: every point, ordered by ``(step, timestamp)``, paged with keyset tokens; and the
 sampled histories of many runs that charts ask for (:func:`bulk_interval`).
 
-Within equal ``(step, timestamp)`` points are ordered by value (NaN after numbers). Identical points may exist
-(nothing makes history rows unique), so a token holds the last point's sort values plus how many points equal
-to it were already returned; the next page starts at that point and skips them.
+Within equal ``(step, timestamp)`` points are ordered by value (NaN after numbers). A token holds the last
+point's sort values plus how many points equal to it were already returned, and the next page starts at that
+point and skips them: points are unique from schema revision 0007 on (the count is then one), and the rule
+stays exact whatever the rows.
 """
 
 from __future__ import annotations

@@ -122,19 +122,22 @@ def _run_key_value_table(name: str) -> sa.Table:
 params = _run_key_value_table("params")
 tags = _run_key_value_table("tags")
 
-#: Every logged point. No primary key: identical points may be logged twice (MLflow keeps both); the run's
-#: existence is checked by log_batch in the same transaction, so there is no per-row foreign key check either.
+#: Every logged point, once: the primary key covers every column, so logging a point identical to a stored one
+#: (a retried request, say) adds nothing, as in MLflow. It is also the order a history is read in, so
+#: histories and chart series are read from it alone; on SQLite the table is the key's b-tree itself (WITHOUT
+#: ROWID), one structure per point instead of a table and an index. The run's existence is checked by
+#: log_batch in the same transaction, so there is no per-row foreign key check.
 metrics = sa.Table(
     "metrics",
     metadata,
     sa.Column("run_id", bytewise_text(32), nullable=False),
     sa.Column("key", bytewise_text(250), nullable=False),
-    sa.Column("step", sa.BigInteger, nullable=False),
-    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False, autoincrement=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False, autoincrement=False),
     sa.Column("value", sa.Double, nullable=False),
     sa.Column("is_nan", sa.Boolean, nullable=False),
-    # Covers the points (value, is_nan): histories and chart series are read from the index alone.
-    sa.Index("ix_metrics_run_key_step_timestamp", "run_id", "key", "step", "timestamp", "value", "is_nan"),
+    sa.PrimaryKeyConstraint("run_id", "key", "step", "timestamp", "value", "is_nan", name="pk_metrics"),
+    sqlite_with_rowid=False,
 )
 
 #: The latest point of each metric of each run: the greatest ``(step, timestamp, value)`` (MLflow's rule).

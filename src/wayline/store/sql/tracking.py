@@ -214,13 +214,18 @@ class SqlTrackingStore:
         tags: Sequence[RunTag] = (),
     ) -> None:
         """All or nothing, in one transaction; see :mod:`wayline.store.sql.ingest`."""
-        for attempt in range(2):
+        copy = True
+        param_races = 0
+        while True:  # at most three attempts: a COPY that met stored points, then one param race
             try:
                 with transaction(self._engine, write=True) as conn:
-                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags)
+                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags, copy=copy)
                 return
+            except ingest.DuplicatePointError:
+                copy = False  # again, with INSERTs that skip the points already stored (they never raise it)
             except ingest.ParamRaceError:
-                if attempt:
+                param_races += 1
+                if param_races == 2:
                     raise InternalError(
                         "internal error: params of the run kept changing concurrently"
                     ) from None
