@@ -136,7 +136,7 @@ def _insert_postgres(
 ) -> None:
     if not copy or len(rows) <= _PG_INSERT_MAX_ROWS:
         # A few points (a single log_metric): one INSERT round trip beats COPY's start, data and end.
-        driver_execute_many(conn, _PG_INSERT, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
+        conn.execute(_PG_INSERT, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
         return
     driver: Any = conn.connection.driver_connection
     try:
