@@ -221,9 +221,6 @@ def _with_points(base: MetricSeries, points: Sequence[tuple[int, int, float]]) -
 class SqlMetricSeriesStore(SharedEngineStore):
     """Chart series read from the tracking store's database (``engine``: typically the tracking store's)."""
 
-    def __init__(self, db_uri: str | None = None, *, engine: sa.Engine | None = None) -> None:
-        super().__init__(db_uri, engine=engine)
-
     def metric_series(
         self,
         run_ids: Sequence[str],

@@ -94,9 +94,6 @@ def _group(row: Sequence[Any], metrics: Sequence[str]) -> RunGroup:
 class SqlRunGroupStore(SharedEngineStore):
     """Grouped runs read from the tracking store's database (``engine``: typically the tracking store's)."""
 
-    def __init__(self, db_uri: str | None = None, *, engine: sa.Engine | None = None) -> None:
-        super().__init__(db_uri, engine=engine)
-
     def group_runs(
         self,
         experiment_ids: Sequence[str],
