@@ -87,6 +87,14 @@ FILTERS: list[tuple[str | None, Callable[[_Run], bool]]] = [
         "metrics.m != 1.0 and params.g IN ('k', 'j')",
         lambda r: r.group is not None and r.metric not in (None, 1.0),
     ),
+    # Comparisons of the order key itself are applied to its own rows as the index is walked.
+    ("metrics.m < 1.0", lambda r: r.metric is not None and r.metric < 1.0),  # NaN < 1.0 is False
+    (
+        "metrics.m >= 0.5 and params.p != 'a'",
+        lambda r: r.metric is not None and r.metric >= 0.5 and r.param not in (None, "a"),
+    ),
+    ("tags.t LIKE 'y%' and metrics.m IS NOT NULL", lambda r: r.tag == "y" and r.metric is not None),
+    ("params.p IS NULL and tags.t != 'x'", lambda r: r.param is None and r.tag not in (None, "x")),
 ]
 
 

@@ -1,4 +1,5 @@
-"""PostgreSQL's planner statistics are gathered while a new database fills, not a minute later."""
+"""PostgreSQL's planner statistics are gathered while a new database fills, not a minute later (or never,
+where autovacuum is off), by whichever process wrote the rows."""
 
 from __future__ import annotations
 
@@ -8,51 +9,134 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import PostgresServer
+from wayline.entities import Metric, Param
 from wayline.store.sql import SqlRegistryStore, SqlTrackingStore
-from wayline.store.sql.statistics import FIRST_THRESHOLD
+from wayline.store.sql import schema as t
+from wayline.store.sql.statistics import _LOCK_KEY, StatisticsKeeper
+
+def _tuples(engine: sa.Engine, table: str) -> float:
+    """What the planner believes the table holds: -1 until it is first analyzed."""
+    query = sa.text("SELECT reltuples FROM pg_class WHERE relname = :table")
+    with engine.connect() as conn:
+        return float(conn.execute(query, {"table": table}).scalar_one())
 
 
-def _analyzed(store: SqlTrackingStore) -> dict[str, float]:
-    tables = "'runs', 'params', 'tags', 'latest_metrics'"
-    query = sa.text(f"SELECT relname, reltuples FROM pg_class WHERE relname IN ({tables})")
-    with store.engine.connect() as conn:
-        return {str(name): float(tuples) for name, tuples in conn.execute(query)}
+def _add_runs(engine: sa.Engine, count: int, start: int = 0) -> None:
+    rows = [
+        {
+            "run_id": f"{start + i:032x}",
+            "experiment_id": 0,
+            "name": f"r{start + i}",
+            "user_id": "u",
+            "status": "RUNNING",
+            "start_time": 1,
+            "lifecycle_stage": "active",
+            "artifact_uri": "mlflow-artifacts:/0",
+        }
+        for i in range(count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(t.runs.insert(), rows)
+
+
+@pytest.fixture
+def store(postgres_server: PostgresServer) -> SqlTrackingStore:
+    """A new store on a new database, whose only row (the default experiment) has been analyzed."""
+    store = SqlTrackingStore(postgres_server.create_database(), "mlflow-artifacts:/")
+    assert store.statistics.refresh() == ["experiments"]
+    return store
 
 
 @pytest.mark.postgres
-def test_runs_table_is_analyzed_once_the_first_threshold_is_passed(postgres_server: PostgresServer) -> None:
-    store = SqlTrackingStore(postgres_server.create_database(), "mlflow-artifacts:/")
+def test_written_tables_are_analyzed_in_the_background(store: SqlTrackingStore) -> None:
+    store.statistics = StatisticsKeeper(store.engine, interval=0)  # check after every write
     try:
-        for _ in range(FIRST_THRESHOLD - 1):
-            store.create_run("0", user_id="u", start_time=1)
+        assert _tuples(store.engine, "runs") < 0  # never analyzed: the planner would assume an empty table
+        run_id = store.create_run("0", user_id="u", start_time=1).info.run_id
         store.statistics.wait()
-        assert _analyzed(store)["runs"] < 0  # never analyzed: the planner would assume an empty table
-        store.create_run("0", user_id="u", start_time=1)
+        assert _tuples(store.engine, "runs") == 1
+        assert _tuples(store.engine, "params") < 0  # still empty: nothing to analyze
+        store.log_batch(run_id, params=[Param("p", "v")], metrics=[Metric("m", 1.0, 1, 0)])
         store.statistics.wait()
-        assert _analyzed(store)["runs"] == FIRST_THRESHOLD
+        assert _tuples(store.engine, "params") == 1
+        assert _tuples(store.engine, "latest_metrics") == 1
     finally:
         store.close()
 
 
-def test_sqlite_never_analyzes(tmp_path: Path) -> None:
-    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'w.db'}", str(tmp_path / "a"))
-    for _ in range(FIRST_THRESHOLD + 1):
-        store.create_run("0", user_id="u", start_time=1)
-    assert store.statistics._running is None
-    store.close()
+@pytest.mark.postgres
+def test_tables_are_analyzed_again_once_they_have_doubled(store: SqlTrackingStore) -> None:
+    try:
+        _add_runs(store.engine, 10)
+        assert store.statistics.refresh() == ["runs"]
+        assert store.statistics.refresh() == []  # nothing grew since
+        _add_runs(store.engine, 10, start=10)  # still within the same page
+        assert store.statistics.refresh() == []
+        assert _tuples(store.engine, "runs") == 10
+        _add_runs(store.engine, 200, start=20)  # several pages: more than twice the size analyzed
+        assert store.statistics.refresh() == ["runs"]
+        assert _tuples(store.engine, "runs") == 220
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_rows_written_by_another_process_are_seen(store: SqlTrackingStore) -> None:
+    """Workers and replicas each count nothing: the sizes come from the database."""
+    engine = sa.create_engine(store.engine.url)
+    try:
+        _add_runs(store.engine, 5)  # written through one engine
+        assert StatisticsKeeper(engine).refresh() == ["runs"]  # seen and analyzed through another
+        assert _tuples(store.engine, "runs") == 5
+    finally:
+        engine.dispose()
+        store.close()
+
+
+@pytest.mark.postgres
+def test_one_process_analyzes_at_a_time(store: SqlTrackingStore) -> None:
+    try:
+        _add_runs(store.engine, 5)
+        with store.engine.connect() as holder:
+            holder.execute(sa.select(sa.func.pg_advisory_lock(_LOCK_KEY)))
+            assert store.statistics.refresh() == []  # another process is analyzing
+            holder.execute(sa.select(sa.func.pg_advisory_unlock(_LOCK_KEY)))
+        assert _tuples(store.engine, "runs") < 0
+        assert store.statistics.refresh() == ["runs"]
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_checks_are_spaced_by_the_interval(store: SqlTrackingStore) -> None:
+    keeper = StatisticsKeeper(store.engine, interval=3600)
+    try:
+        _add_runs(store.engine, 5)
+        keeper.wrote()
+        keeper.wait()
+        assert _tuples(store.engine, "runs") == 5
+        _add_runs(store.engine, 200, start=5)
+        keeper.wrote()  # within the interval: no second check
+        keeper.wait()
+        assert _tuples(store.engine, "runs") == 5
+    finally:
+        store.close()
 
 
 @pytest.mark.postgres
 def test_registry_tables_are_analyzed_as_the_registry_fills(postgres_server: PostgresServer) -> None:
     with SqlRegistryStore(postgres_server.create_database()) as registry:
+        assert _tuples(registry.engine, "registered_models") < 0
         registry.create_registered_model("m")
-        for _ in range(FIRST_THRESHOLD - 2):
-            registry.create_model_version("m", "s3://bucket/m")
         registry.statistics.wait()
-        query = sa.text("SELECT reltuples FROM pg_class WHERE relname = 'model_versions'")
-        with registry.engine.connect() as conn:
-            assert conn.execute(query).scalar_one() < 0  # never analyzed yet
-        registry.create_model_version("m", "s3://bucket/m")  # the 50th model or version created
-        registry.statistics.wait()
-        with registry.engine.connect() as conn:
-            assert conn.execute(query).scalar_one() == FIRST_THRESHOLD - 1
+        assert _tuples(registry.engine, "registered_models") == 1
+
+
+def test_sqlite_never_analyzes(tmp_path: Path) -> None:
+    store = SqlTrackingStore(f"sqlite:///{tmp_path / 'w.db'}", str(tmp_path / "a"))
+    try:
+        store.create_run("0", user_id="u", start_time=1)
+        assert store.statistics._running is None
+        assert store.statistics.refresh() == []
+    finally:
+        store.close()

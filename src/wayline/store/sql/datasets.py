@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from wayline.entities import Dataset, DatasetInput, InputTag
 from wayline.store.sql import schema as t
-from wayline.store.sql.plain import RUN_IDS
+from wayline.store.sql.bound_members import in_run_ids
 from wayline.store.sql.upsert import insert_ignore
 
 _CHUNK = 1000
@@ -84,12 +84,12 @@ def _dataset_of(row: Any) -> Dataset:
 _INPUTS_OF_RUNS = (
     sa.select(t.inputs.c.run_id, t.datasets)
     .join(t.datasets, t.datasets.c.dataset_id == t.inputs.c.dataset_id)
-    .where(t.inputs.c.run_id.in_(RUN_IDS))
+    .where(in_run_ids(t.inputs.c.run_id))
     .order_by(t.inputs.c.run_id, t.datasets.c.dataset_id)
 )
 _INPUT_TAGS_OF_RUNS = (
     sa.select(t.input_tags)
-    .where(t.input_tags.c.run_id.in_(RUN_IDS))
+    .where(in_run_ids(t.input_tags.c.run_id))
     .order_by(t.input_tags.c.run_id, t.input_tags.c.dataset_id, t.input_tags.c.key)
 )
 

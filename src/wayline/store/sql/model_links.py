@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from wayline.entities import LoggedModelInput, LoggedModelOutput
 from wayline.store.sql import schema as t
-from wayline.store.sql.plain import RUN_IDS, plain_rows
+from wayline.store.sql.bound_members import in_run_ids
+from wayline.store.sql.plain import plain_rows
 from wayline.store.sql.upsert import insert_ignore
 
 _CHUNK = 1000
@@ -39,7 +40,7 @@ def _links_of_runs() -> sa.Select[Any]:
     mi, mo = t.run_model_inputs, t.run_model_outputs
     used = sa.select(sa.literal(0).label("kind"), mi.c.run_id, mi.c.model_id, sa.literal(0).label("step"))
     produced = sa.select(sa.literal(1).label("kind"), mo.c.run_id, mo.c.model_id, mo.c.step)
-    both = sa.union_all(used.where(mi.c.run_id.in_(RUN_IDS)), produced.where(mo.c.run_id.in_(RUN_IDS)))
+    both = sa.union_all(used.where(in_run_ids(mi.c.run_id)), produced.where(in_run_ids(mo.c.run_id)))
     ordered = both.subquery()
     return sa.select(ordered).order_by(ordered.c.kind, ordered.c.step, ordered.c.model_id)
 

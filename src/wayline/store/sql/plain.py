@@ -14,9 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-#: A bound list of run ids, expanded at execution (``... IN (__[POSTCOMPILE_ids])``).
-RUN_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-
 
 def plain_rows(
     conn: sa.Connection,
@@ -46,4 +43,4 @@ def plain_rows(
         result.close()
 
 
-__all__ = ["RUN_IDS", "plain_rows"]
+__all__ = ["plain_rows"]

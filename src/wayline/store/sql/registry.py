@@ -72,7 +72,7 @@ class SqlRegistryStore(SharedEngineStore):
             model = registered_models.create(
                 conn, name, tags=dict(tags or {}), description=description, owner=owner, actor=actor
             )
-        self.statistics.created()
+        self.statistics.wrote()
         return model
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -157,7 +157,7 @@ class SqlRegistryStore(SharedEngineStore):
                 user_id=user_id,
                 status=ModelVersionStatus.parse(status),
             )
-        self.statistics.created()
+        self.statistics.wrote()
         return version
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:

@@ -16,8 +16,6 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.elements import ColumnElement
 
 from wayline.entities.registry import (
     ModelVersion,
@@ -27,6 +25,7 @@ from wayline.entities.registry import (
     Stage,
 )
 from wayline.store.sql import schema as t
+from wayline.store.sql.bound_members import BoundMembers
 from wayline.store.sql.plain import plain_rows
 
 rm = t.registered_models
@@ -72,17 +71,14 @@ VERSION_COLUMNS: tuple[sa.Column[Any], ...] = (
 VERSIONS_FROM = mv.join(rm, rm.c.model_key == mv.c.model_key)
 
 
-def _member(column: sa.Column[int], name: str, dialect: str) -> ColumnElement[bool]:
-    """``column`` is one of the integers bound to ``name``: one array parameter on PostgreSQL, an expanded
-    IN list elsewhere."""
-    if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer)))
-    return column.in_(sa.bindparam(name, expanding=True))
+def _member(column: sa.Column[int], name: str) -> BoundMembers:
+    """``column`` is one of the integers bound to ``name``."""
+    return BoundMembers(column, name, sa.Integer())
 
 
 @dataclass(frozen=True)
 class _Statements:
-    """The reads of this module for one dialect, built once (their compiled forms are then cached)."""
+    """The reads of this module, built once (their compiled forms are then cached)."""
 
     versions: sa.Select[Any]
     version_tags: sa.Select[Any]
@@ -93,7 +89,7 @@ class _Statements:
 
 
 @cache
-def _statements(dialect: str) -> _Statements:
+def _statements() -> _Statements:
     largest = [
         sa.select(sa.func.max(mv.c.version))
         .where(mv.c.model_key == rm.c.model_key, mv.c.current_stage == stage.value)
@@ -103,21 +99,21 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(
         versions=sa.select(*VERSION_COLUMNS)
         .select_from(VERSIONS_FROM)
-        .where(_member(mv.c.model_key, "keys", dialect), _member(mv.c.version, "numbers", dialect)),
+        .where(_member(mv.c.model_key, "keys"), _member(mv.c.version, "numbers")),
         version_tags=sa.select(_mvt.c.model_key, _mvt.c.version, _mvt.c.key, _mvt.c.value)
-        .where(_member(_mvt.c.model_key, "keys", dialect), _member(_mvt.c.version, "numbers", dialect))
+        .where(_member(_mvt.c.model_key, "keys"), _member(_mvt.c.version, "numbers"))
         .order_by(_mvt.c.key),
         version_aliases=sa.select(_alias.c.model_key, _alias.c.version, _alias.c.alias)
-        .where(_member(_alias.c.model_key, "keys", dialect), _member(_alias.c.version, "numbers", dialect))
+        .where(_member(_alias.c.model_key, "keys"), _member(_alias.c.version, "numbers"))
         .order_by(_alias.c.alias),
         model_tags=sa.select(_rmt.c.model_key, _rmt.c.key, _rmt.c.value)
-        .where(_member(_rmt.c.model_key, "keys", dialect))
+        .where(_member(_rmt.c.model_key, "keys"))
         .order_by(_rmt.c.key),
         model_aliases=sa.select(_alias.c.model_key, _alias.c.alias, _alias.c.version)
-        .where(_member(_alias.c.model_key, "keys", dialect))
+        .where(_member(_alias.c.model_key, "keys"))
         .order_by(_alias.c.alias),
         # Per model, one probe of the (model_key, current_stage, version) index per stage.
-        latest=sa.select(rm.c.model_key, *largest).where(_member(rm.c.model_key, "keys", dialect)),
+        latest=sa.select(rm.c.model_key, *largest).where(_member(rm.c.model_key, "keys")),
     )
 
 
@@ -139,7 +135,7 @@ def _key_chunks(keys: Sequence[int]) -> Iterator[dict[str, Any]]:
 # -- model versions ----------------------------------------------------------------------------------------
 def load_versions(conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersion]:
     """Whole versions for ``rows`` (selected with :data:`VERSION_COLUMNS`), in the same order."""
-    statements = _statements(conn.dialect.name)
+    statements = _statements()
     pairs = [(row[1], row[2]) for row in rows]
     tags: dict[tuple[int, int], dict[str, str]] = {pair: {} for pair in pairs}
     aliases: dict[tuple[int, int], list[str]] = {pair: [] for pair in pairs}
@@ -191,7 +187,7 @@ def versions_by_pair(
     conn: sa.Connection, pairs: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], ModelVersion]:
     """The versions among ``(model_key, version)`` pairs that exist, by pair."""
-    statements = _statements(conn.dialect.name)
+    statements = _statements()
     rows: list[Sequence[Any]] = []
     for wanted, params in _pair_chunks(pairs):
         rows += [row for row in plain_rows(conn, statements.versions, params) if (row[1], row[2]) in wanted]
@@ -203,7 +199,7 @@ def latest_versions(
 ) -> dict[int, list[ModelVersion]]:
     """Per model, its largest version in each stage that has one (only ``stages`` when given), in stage
     order (MLflow's ``latest_versions``)."""
-    statements = _statements(conn.dialect.name)
+    statements = _statements()
     pairs: list[tuple[int, int]] = []
     for params in _key_chunks(keys):
         for key, *numbers in plain_rows(conn, statements.latest, params):
@@ -221,7 +217,7 @@ def latest_versions(
 # -- registered models -------------------------------------------------------------------------------------
 def load_models(conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> list[RegisteredModel]:
     """Whole registered models for ``rows`` (selected with :data:`MODEL_COLUMNS`), in the same order."""
-    statements = _statements(conn.dialect.name)
+    statements = _statements()
     keys = [row[0] for row in rows]
     tags: dict[int, dict[str, str]] = {key: {} for key in keys}
     aliases: dict[int, list[RegisteredModelAlias]] = {key: [] for key in keys}

@@ -212,7 +212,9 @@ def _segments(kind: str, ascending: bool) -> list[_Segment]:
 
 @dataclass(frozen=True)
 class _KeyOrder:
-    """One metric, param or tag order key, and what the page is restricted to."""
+    """One metric, param or tag order key, and what the page is restricted to: ``own`` are the filter's
+    top-level comparisons of the key itself (``metrics.rmse < 0.5`` ordered by ``metrics.rmse``), applied to
+    the key's own rows as the index is walked; ``expr`` is the rest of the filter."""
 
     table: sa.Table
     name: str
@@ -220,6 +222,17 @@ class _KeyOrder:
     expr: Expr | None
     dialect: str
     scope: Sequence[Predicate]
+    own: tuple[Comparison, ...] = ()
+
+
+def _split_own(expr: Expr | None, key: Key) -> tuple[tuple[Comparison, ...], Expr | None]:
+    """The top-level AND terms of ``expr`` that compare ``key`` (as inner joins would), and the rest."""
+    terms = expr.items if isinstance(expr, And) else (() if expr is None else (expr,))
+    own = tuple(term for term in terms if isinstance(term, Comparison) and term.key == key and joinable(term))
+    if not own:
+        return (), expr
+    rest = tuple(term for term in terms if term not in own)
+    return own, (None if not rest else rest[0] if len(rest) == 1 else And(rest))
 
 
 def _search_by_key(
@@ -237,7 +250,8 @@ def _search_by_key(
     and stop after ``limit`` rows, instead of sorting every match on CASE expressions; later segments are only
     read while the page is not full. The page token has the general path's shape, so it names the segment."""
     kind = item.key.kind
-    key = _KeyOrder(_KEY_TABLES[kind], item.key.name, item.ascending, expr, conn.dialect.name, scope)
+    own, rest = _split_own(expr, item.key)
+    key = _KeyOrder(_KEY_TABLES[kind], item.key.name, item.ascending, rest, conn.dialect.name, scope, own)
     rank_size = 2 if kind == "metric" else 1
     start = tuple(values[:rank_size]) if values is not None else None
     rows: list[sa.Row[Any]] = []
@@ -273,6 +287,8 @@ def _read_segment(
     JOIN``) so that the head drives whatever the statistics. Only if the head held too few matches and the
     segment goes on is the whole segment read, with the planner's choice of plan (a selective filter)."""
     if not segment.present:
+        if key.own:  # the filter compares the key, so every match has it
+            return []
         return [(row, None) for row in conn.execute(_lacking_query(key, resume).limit(limit))]
     walk = _key_rows(key, segment, resume)
     for probe in _probes(limit):
@@ -329,7 +345,9 @@ def _key_rows(
     name_of: ColumnElement[str] = table.c.key
     if not walk and key.dialect == "sqlite":
         name_of = table.c.key.concat("")
-    stmt = sa.select(table.c.run_id, value).where(name_of == key.name)
+    stmt = sa.select(table.c.run_id, value).where(
+        name_of == key.name, *(key_condition(term, table, key.dialect) for term in key.own)
+    )
     if table is t.latest_metrics:
         stmt = stmt.where(table.c.is_nan == sa.literal(segment.is_nan, sa.Boolean))
     if resume is not None:

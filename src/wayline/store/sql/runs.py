@@ -28,9 +28,10 @@ from wayline.entities.metric_history import new_metric
 from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
 from wayline.store.sql import datasets, experiments, model_links
 from wayline.store.sql import schema as t
+from wayline.store.sql.bound_members import in_run_ids
 from wayline.store.sql.clock import now_ms
 from wayline.store.sql.driver import driver_rows
-from wayline.store.sql.plain import RUN_IDS, plain_rows
+from wayline.store.sql.plain import plain_rows
 from wayline.store.sql.run_name import generate_run_name
 from wayline.store.sql.upsert import upsert
 
@@ -218,7 +219,7 @@ def _data_of_runs(table: sa.Table, *columns: str) -> sa.Select[Any]:
     c = table.c
     return (
         sa.select(c.run_id, *(c[name] for name in columns))
-        .where(c.run_id.in_(RUN_IDS))
+        .where(in_run_ids(c.run_id))
         .order_by(c.run_id, c.key)
     )
 

@@ -179,7 +179,7 @@ class SqlTrackingStore:
             run = runs.create(
                 conn, experiment_id, user_id=user_id, start_time=start_time, tags=tags, run_name=run_name
             )
-        self.statistics.created()
+        self.statistics.wrote()
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -220,6 +220,7 @@ class SqlTrackingStore:
             try:
                 with transaction(self._engine, write=True) as conn:
                     ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags, copy=copy)
+                self.statistics.wrote()
                 return
             except ingest.DuplicatePointError:
                 copy = False  # again, with INSERTs that skip the points already stored (they never raise it)

@@ -1,0 +1,56 @@
+"""A bound list of values as one SQL condition that compiles once, whatever the list's length."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
+
+
+class BoundMembers(ColumnElement[bool]):
+    """``column`` is one of the values bound to ``name`` (a list at execution).
+
+    On PostgreSQL this is ``column = ANY(%(name)s)`` with one array parameter, so the statement's SQL is the
+    same for every list: SQLAlchemy and psycopg compile it once and the server can prepare it (an expanded
+    ``IN`` list of 100 run ids cost ~1 ms per query to render and convert). Elsewhere it is an expanding
+    ``IN``. Statements built with it once, at import, are valid for every dialect.
+    """
+
+    inherit_cache = True
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 (declared so by SQLAlchemy)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+        ("item_type", InternalTraversal.dp_type),
+    ]
+    _is_implicitly_boolean = True
+    type = sa.Boolean()
+
+    def __init__(self, column: ColumnElement[Any], name: str, item_type: sa.types.TypeEngine[Any]) -> None:
+        self.column = column
+        self.name = name
+        self.item_type = item_type
+
+
+@compiles(BoundMembers)
+def _expanding_in(element: BoundMembers, compiler: SQLCompiler, **kw: Any) -> str:
+    bound = sa.bindparam(element.name, expanding=True, type_=element.item_type)
+    return compiler.process(element.column.in_(bound), **kw)
+
+
+@compiles(BoundMembers, "postgresql")
+def _any_of_array(element: BoundMembers, compiler: SQLCompiler, **kw: Any) -> str:
+    bound = sa.bindparam(element.name, type_=postgresql.ARRAY(element.item_type))
+    return compiler.process(element.column == sa.any_(bound), **kw)
+
+
+def in_run_ids(column: ColumnElement[str]) -> BoundMembers:
+    """``column`` is one of the run ids bound to ``ids``."""
+    return BoundMembers(column, "ids", sa.Text())
+
+
+__all__ = ["BoundMembers", "in_run_ids"]
