@@ -14,6 +14,7 @@ from wayline.store.sql import SqlRegistryStore, SqlTrackingStore
 from wayline.store.sql import schema as t
 from wayline.store.sql.statistics import _LOCK_KEY, StatisticsKeeper
 
+
 def _tuples(engine: sa.Engine, table: str) -> float:
     """What the planner believes the table holds: -1 until it is first analyzed."""
     query = sa.text("SELECT reltuples FROM pg_class WHERE relname = :table")

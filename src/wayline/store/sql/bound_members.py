@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +16,12 @@ from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 class BoundMembers(ColumnElement[bool]):
     """``column`` is one of the values bound to ``name`` (a list at execution).
 
-    On PostgreSQL this is ``column = ANY(%(name)s)`` with one array parameter, so the statement's SQL is the
-    same for every list: SQLAlchemy and psycopg compile it once and the server can prepare it (an expanded
-    ``IN`` list of 100 run ids cost ~1 ms per query to render and convert). Elsewhere it is an expanding
-    ``IN``. Statements built with it once, at import, are valid for every dialect.
+    On PostgreSQL this is ``column = ANY(CAST(%(name)s AS <type>[]))`` with one parameter, so the statement's
+    SQL is the same for every list: SQLAlchemy and psycopg compile it once and the server can prepare it (an
+    expanded ``IN`` list of 100 run ids cost ~1 ms per query to render and convert). The list is sent as the
+    array's text form (:func:`array_literal`), built with one ``join``: psycopg's own list adapter checks
+    every element with a regular expression (~0.4 ms for 100 ids). Elsewhere it is an expanding ``IN``.
+    Statements built with it once, at import, are valid for every dialect.
     """
 
     inherit_cache = True
@@ -36,6 +39,24 @@ class BoundMembers(ColumnElement[bool]):
         self.item_type = item_type
 
 
+def array_literal(values: Iterable[str | int]) -> str:
+    """PostgreSQL's text form of a one-dimensional array of ``values``: every element double-quoted, with
+    backslashes and double quotes escaped, so that any string (commas, braces, spaces, ``NULL``) stays one
+    element with its exact value."""
+    quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+class _ArrayText(sa.types.TypeDecorator[list[Any]]):
+    """A list bound as its array literal (text, cast to the array type in SQL)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Any] | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else array_literal(value)
+
+
 @compiles(BoundMembers)
 def _expanding_in(element: BoundMembers, compiler: SQLCompiler, **kw: Any) -> str:
     bound = sa.bindparam(element.name, expanding=True, type_=element.item_type)
@@ -44,7 +65,7 @@ def _expanding_in(element: BoundMembers, compiler: SQLCompiler, **kw: Any) -> st
 
 @compiles(BoundMembers, "postgresql")
 def _any_of_array(element: BoundMembers, compiler: SQLCompiler, **kw: Any) -> str:
-    bound = sa.bindparam(element.name, type_=postgresql.ARRAY(element.item_type))
+    bound = sa.cast(sa.bindparam(element.name, type_=_ArrayText()), postgresql.ARRAY(element.item_type))
     return compiler.process(element.column == sa.any_(bound), **kw)
 
 
@@ -53,4 +74,4 @@ def in_run_ids(column: ColumnElement[str]) -> BoundMembers:
     return BoundMembers(column, "ids", sa.Text())
 
 
-__all__ = ["BoundMembers", "in_run_ids"]
+__all__ = ["BoundMembers", "array_literal", "in_run_ids"]
