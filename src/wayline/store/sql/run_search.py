@@ -161,33 +161,78 @@ def search(
     ids = sorted({i for i in (experiments.parse_id(e) for e in experiment_ids) if i is not None})
     expr = parse_filter(filter_string, "run")
     order = parse_order_by(order_by, "run")
-    columns, source = _sort_columns(tuple(order))
+    columns, _ = _sort_columns(tuple(order))
     query_id = page_token.fingerprint(_KIND, ids, view_type.value, filter_string or "", list(order_by or ()))
     values = None
     if page_token_text:
         values = page_token.decode(page_token_text, _KIND, query_id, [c.types for c in columns])
     if not ids:
         return Page([], None)
-    scope = [
-        t.runs.c.experiment_id.in_(ids),
-        t.runs.c.lifecycle_stage.in_([stage.value for stage in view_type.stages]),
-    ]
+    shape = _Shape(
+        conn.dialect.name, filter_string or "", expr, tuple(ids), tuple(s.value for s in view_type.stages)
+    )
     if len(order) == 1 and order[0].key.kind in _KEY_TABLES:
         rows, last = _search_by_key(
-            conn, order[0], expr=expr, scope=scope, values=values, token_text=page_token_text, limit=size + 1
+            conn, order[0], shape=shape, values=values, token_text=page_token_text, limit=size + 1
         )
     else:
-        source, where = _filter(source, expr, conn.dialect.name)
-        stmt = sa.select(t.runs, *keyset.labelled(columns)).select_from(source).where(*scope, *where)
-        if values is not None:
-            stmt = stmt.where(keyset.after(columns, values))
-        rows = list(conn.execute(stmt.order_by(*keyset.order_by(columns)).limit(size + 1)).all())
+        if values is None:
+            stmt = _general_first_page(shape, tuple(order), size + 1)
+        else:
+            stmt = _general_query(shape, tuple(order), values, size + 1)
+        rows = list(conn.execute(stmt).all())
         last = [keyset.values_of(row, columns) for row in rows]
     token = None
     if len(rows) > size:
         rows = rows[:size]
         token = page_token.encode(_KIND, query_id, last[size - 1])
     return Page(runs.load(conn, rows), token)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a search's statements are built from, besides the order and the page: the dialect, the filter
+    (its text, so that literals equal in Python but typed apart, such as ``1`` and ``1.0``, never share a
+    statement, and its parsed form), the experiments and the lifecycle stages. Hashable, so that the
+    statements of a first page are built once per shape (``_FIRST_PAGES``)."""
+
+    dialect: str
+    filter_text: str
+    expr: Expr | None
+    experiment_ids: tuple[int, ...]
+    stages: tuple[str, ...]
+
+    def scope(self) -> tuple[Predicate, ...]:
+        return _scope(self.experiment_ids, self.stages)
+
+
+#: How many first-page statement sets each process keeps (one per search shape, order and page size).
+_FIRST_PAGES = 256
+
+
+@lru_cache(maxsize=_FIRST_PAGES)
+def _scope(experiment_ids: tuple[int, ...], stages: tuple[str, ...]) -> tuple[Predicate, ...]:
+    return (t.runs.c.experiment_id.in_(experiment_ids), t.runs.c.lifecycle_stage.in_(stages))
+
+
+def _general_query(
+    shape: _Shape, order: tuple[OrderBy, ...], values: list[Any] | None, limit: int
+) -> sa.Select[Any]:
+    """A page of the general path: every match, sorted on the order's expressions, after ``values``."""
+    columns, source = _sort_columns(order)
+    source, where = _filter(source, shape.expr, shape.dialect)
+    stmt = sa.select(t.runs, *keyset.labelled(columns)).select_from(source).where(*shape.scope(), *where)
+    if values is not None:
+        stmt = stmt.where(keyset.after(columns, values))
+    return stmt.order_by(*keyset.order_by(columns)).limit(limit)
+
+
+@lru_cache(maxsize=_FIRST_PAGES)
+def _general_first_page(shape: _Shape, order: tuple[OrderBy, ...], limit: int) -> sa.Select[Any]:
+    """The first page's statement of the general path, built once per shape: building it costs more than
+    the database takes to run it on a small experiment, and a statement object reused also keeps
+    SQLAlchemy's cache key, which it computes once per object."""
+    return _general_query(shape, order, None, limit)
 
 
 # -- one metric, param or tag order key: segments walked in index order ------------------------------------
@@ -231,9 +276,12 @@ class _KeyOrder:
     name: str
     ascending: bool
     expr: Expr | None
-    dialect: str
-    scope: Sequence[Predicate]
+    shape: _Shape
     own: tuple[Comparison, ...] = ()
+
+    @property
+    def dialect(self) -> str:
+        return self.shape.dialect
 
 
 def _split_own(expr: Expr | None, key: Key) -> tuple[tuple[Comparison, ...], Expr | None]:
@@ -250,8 +298,7 @@ def _search_by_key(
     conn: sa.Connection,
     item: OrderBy,
     *,
-    expr: Expr | None,
-    scope: Sequence[Predicate],
+    shape: _Shape,
     values: list[Any] | None,
     token_text: str | None,
     limit: int,
@@ -261,8 +308,8 @@ def _search_by_key(
     and stop after ``limit`` rows, instead of sorting every match on CASE expressions; later segments are only
     read while the page is not full. The page token has the general path's shape, so it names the segment."""
     kind = item.key.kind
-    own, rest = _split_own(expr, item.key)
-    key = _KeyOrder(_KEY_TABLES[kind], item.key.name, item.ascending, rest, conn.dialect.name, scope, own)
+    own, rest = _split_own(shape.expr, item.key)
+    key = _KeyOrder(_KEY_TABLES[kind], item.key.name, item.ascending, rest, shape, own)
     rank_size = 2 if kind == "metric" else 1
     start = tuple(values[:rank_size]) if values is not None else None
     rows: list[sa.Row[Any]] = []
@@ -297,26 +344,80 @@ def _read_segment(
     subquery with LIMIT), joined to the runs and the filter, and on SQLite the join order is forced (``CROSS
     JOIN``) so that the head drives whatever the statistics. Only if the head held too few matches and the
     segment goes on is the whole segment read, with the planner's choice of plan (a selective filter)."""
+    if resume is None:
+        queries = _first_page_queries(key, segment, limit)
+    else:
+        queries = _SegmentQueries(key, segment, resume, limit)
     if not segment.present:
         if key.own:  # the filter compares the key, so every match has it
             return []
-        return [(row, None) for row in conn.execute(_lacking_query(key, resume).limit(limit))]
-    walk = _key_rows(key, segment, resume)
+        return [(row, None) for row in conn.execute(queries.lacking())]
     for probe in _probes(limit):
-        bounded = walk.order_by(*_index_order(key)).limit(probe)
-        found = [
-            (row, row._mapping["_value"])
-            for row in conn.execute(_present_query(key, bounded, forced=True).limit(limit))
-        ]
+        found = [(row, row._mapping["_value"]) for row in conn.execute(queries.head(probe))]
         if len(found) >= limit:
             return found
-        head = conn.execute(sa.select(sa.func.count()).select_from(bounded.subquery())).scalar_one()
-        if head < probe:  # the head was the whole segment
+        if conn.execute(queries.head_size(probe)).scalar_one() < probe:  # the head was the whole segment
             return found
-    # Few matches per index entry: let the filter drive. SQLite has no statistics (nothing runs ANALYZE) and
-    # would walk the order key's index anyway; comparing ``key || ''`` keeps it from starting there.
-    whole = _present_query(key, _key_rows(key, segment, resume, walk=False)).limit(limit)
-    return [(row, row._mapping["_value"]) for row in conn.execute(whole)]
+    # Few matches per index entry: let the filter drive.
+    return [(row, row._mapping["_value"]) for row in conn.execute(queries.whole())]
+
+
+class _SegmentQueries:
+    """The statements that read one segment, each built when first asked for and then kept: a first page's
+    (no ``resume``) are shared by every search of the same shape (``_first_page_queries``), later pages'
+    live for one call."""
+
+    def __init__(self, key: _KeyOrder, segment: _Segment, resume: list[Any] | None, limit: int) -> None:
+        self.key = key
+        self.segment = segment
+        self.resume = resume
+        self.limit = limit
+        self._built: dict[tuple[str, int], sa.Select[Any]] = {}
+
+    def _kept(self, name: str, probe: int, build: Callable[[], sa.Select[Any]]) -> sa.Select[Any]:
+        stmt = self._built.get((name, probe))
+        if stmt is None:  # two threads may both build it: the same immutable statement either way
+            stmt = self._built[(name, probe)] = build()
+        return stmt
+
+    def _bounded(self, probe: int) -> sa.Select[Any]:
+        walk = _key_rows(self.key, self.segment, self.resume)
+        return walk.order_by(*_index_order(self.key)).limit(probe)
+
+    def head(self, probe: int) -> sa.Select[Any]:
+        """The matches among the first ``probe`` entries of the key's index in the segment."""
+        return self._kept(
+            "head",
+            probe,
+            lambda: _present_query(self.key, self._bounded(probe), forced=True).limit(self.limit),
+        )
+
+    def head_size(self, probe: int) -> sa.Select[Any]:
+        """How many entries that head holds (fewer than ``probe``: it was the whole segment)."""
+        return self._kept(
+            "size", probe, lambda: sa.select(sa.func.count()).select_from(self._bounded(probe).subquery())
+        )
+
+    def whole(self) -> sa.Select[Any]:
+        """The whole segment with the filter driving. SQLite has no statistics (nothing runs ANALYZE) and
+        would walk the order key's index anyway; comparing ``key || ''`` keeps it from starting there."""
+        return self._kept(
+            "whole",
+            0,
+            lambda: _present_query(
+                self.key, _key_rows(self.key, self.segment, self.resume, walk=False)
+            ).limit(self.limit),
+        )
+
+    def lacking(self) -> sa.Select[Any]:
+        return self._kept("lacking", 0, lambda: _lacking_query(self.key, self.resume).limit(self.limit))
+
+
+@lru_cache(maxsize=_FIRST_PAGES)
+def _first_page_queries(key: _KeyOrder, segment: _Segment, limit: int) -> _SegmentQueries:
+    """The statements of a segment's first page, kept per search shape, order key and page size: building
+    them took ~2 ms a search, and a statement object reused keeps SQLAlchemy's cache key too."""
+    return _SegmentQueries(key, segment, None, limit)
 
 
 def _probes(limit: int) -> tuple[int, ...]:
@@ -380,7 +481,7 @@ def _present_query(key: _KeyOrder, rows: sa.Select[Any], *, forced: bool = False
     on = order_0.c.run_id == t.runs.c.run_id
     source, where = _filter(join(order_0, t.runs, on), key.expr, key.dialect, join=join)
     stmt = sa.select(t.runs, order_0.c.value.label("_value")).select_from(source)
-    return stmt.where(*key.scope, *where).order_by(*_value_order(order_0.c, key.ascending))
+    return stmt.where(*key.shape.scope(), *where).order_by(*_value_order(order_0.c, key.ascending))
 
 
 def _lacking_query(key: _KeyOrder, resume: list[Any] | None) -> sa.Select[Any]:
@@ -388,7 +489,11 @@ def _lacking_query(key: _KeyOrder, resume: list[Any] | None) -> sa.Select[Any]:
     run_id = t.runs.c.run_id
     source, where = _filter(t.runs, key.expr, key.dialect)
     lacking = ~sa.exists().where(key.table.c.run_id == run_id, key.table.c.key == key.name)
-    stmt = sa.select(t.runs, sa.null().label("_value")).select_from(source).where(*key.scope, *where, lacking)
+    stmt = (
+        sa.select(t.runs, sa.null().label("_value"))
+        .select_from(source)
+        .where(*key.shape.scope(), *where, lacking)
+    )
     if resume is not None:
         stmt = stmt.where(run_id > resume[-1])
     return stmt.order_by(run_id)
