@@ -24,6 +24,16 @@ ORDERS: list[tuple[list[str] | None, list[str]]] = [
 ]
 
 
+#: One of ``ORDERS``.
+Case = tuple[list[str] | None, list[str]]
+
+
+@pytest.fixture(params=ORDERS, ids=lambda case: str(case[0]))
+def case(request: pytest.FixtureRequest) -> Case:
+    order_case: Case = request.param
+    return order_case
+
+
 def _names(page: Page[Run]) -> list[str]:
     return [run.info.run_name for run in page]
 
@@ -40,14 +50,11 @@ def _pair(new_run: Callable[..., str], store: SqlTrackingStore, **kw: str) -> tu
     return _logged(new_run, store, "a", 0.2, **kw), _logged(new_run, store, "b", 0.1, **kw)
 
 
-@pytest.mark.parametrize(("order", "both"), ORDERS)
 def test_a_repeated_search_sees_what_changed_in_between(
-    store: SqlTrackingStore,
-    experiment_id: str,
-    new_run: Callable[..., str],
-    order: list[str] | None,
-    both: list[str],
+    store: SqlTrackingStore, experiment_id: str, new_run: Callable[..., str], case: Case
 ) -> None:
+    order, both = case
+
     def search() -> list[str]:
         return _names(store.search_runs([experiment_id], filter_string="metrics.m < 0.5", order_by=order))
 
@@ -61,14 +68,10 @@ def test_a_repeated_search_sees_what_changed_in_between(
     assert search() == []
 
 
-@pytest.mark.parametrize(("order", "both"), ORDERS)
 def test_searches_differing_only_in_a_literal_answer_apart(
-    store: SqlTrackingStore,
-    experiment_id: str,
-    new_run: Callable[..., str],
-    order: list[str] | None,
-    both: list[str],
+    store: SqlTrackingStore, experiment_id: str, new_run: Callable[..., str], case: Case
 ) -> None:
+    order, both = case
     _pair(new_run, store)
 
     def search(filter_string: str) -> list[str]:
@@ -82,14 +85,10 @@ def test_searches_differing_only_in_a_literal_answer_apart(
         assert search("tags.t != 'b'") == ["a"]
 
 
-@pytest.mark.parametrize(("order", "both"), ORDERS)
 def test_searches_differing_only_in_experiments_or_view_answer_apart(
-    store: SqlTrackingStore,
-    experiment_id: str,
-    new_run: Callable[..., str],
-    order: list[str] | None,
-    both: list[str],
+    store: SqlTrackingStore, experiment_id: str, new_run: Callable[..., str], case: Case
 ) -> None:
+    order, both = case
     other = store.create_experiment("other")
     a, _ = _pair(new_run, store)
     _logged(new_run, store, "c", 0.3, experiment=other)
@@ -106,14 +105,10 @@ def test_searches_differing_only_in_experiments_or_view_answer_apart(
         assert search([experiment_id], ViewType.ALL) == both
 
 
-@pytest.mark.parametrize(("order", "both"), ORDERS)
 def test_page_sizes_and_the_pages_after_a_reused_first_page(
-    store: SqlTrackingStore,
-    experiment_id: str,
-    new_run: Callable[..., str],
-    order: list[str] | None,
-    both: list[str],
+    store: SqlTrackingStore, experiment_id: str, new_run: Callable[..., str], case: Case
 ) -> None:
+    order, both = case
     _pair(new_run, store)
     for _ in range(2):
         one = store.search_runs([experiment_id], order_by=order, max_results=1)
