@@ -1,8 +1,8 @@
-"""A search's first-page statements are built once per search shape (filter text, order, experiments, view
-type, page size) and reused: the statements, never the answers. Each test asks a search, changes what it
-should see or asks one that differs in a single part of its shape, and checks that the answer follows, for
-every kind of order (a metric, param or tag key walked in index order; the default and attribute orders,
-sorted)."""
+"""A search's statements are built once per search shape (filter text, order, experiments, view type, page
+size, first or later page) and reused: the statements, never the answers, and a later page's sort values are
+bound at each call. Each test asks a search, changes what it should see or asks one that differs in a single
+part of its shape, and checks that the answer follows, for every kind of order (a metric, param or tag key
+walked in index order; the default and attribute orders, sorted)."""
 
 from __future__ import annotations
 
@@ -119,3 +119,30 @@ def test_page_sizes_and_the_pages_after_a_reused_first_page(
         )
         assert _names(rest) == both[1:]
         assert _names(store.search_runs([experiment_id], order_by=order, max_results=2)) == both
+
+
+def test_every_later_page_reads_after_its_own_token(
+    store: SqlTrackingStore, experiment_id: str, new_run: Callable[..., str], case: Case
+) -> None:
+    order, _ = case
+    for name, value in zip("cafgbed", [0.4, 0.1, 0.7, 0.3, 0.6, 0.2, 0.5], strict=True):
+        _logged(new_run, store, name, value)
+    for filter_string in (None, "metrics.m < 0.55"):
+        whole = _names(store.search_runs([experiment_id], filter_string=filter_string, order_by=order))
+        assert len(whole) == (7 if filter_string is None else 5)
+        for _ in range(2):  # the later pages' statements are built once and serve every token
+            paged: list[str] = []
+            token = None
+            for _ in range(len(whole)):  # bounded: a page that did not move on would loop
+                page = store.search_runs(
+                    [experiment_id],
+                    filter_string=filter_string,
+                    order_by=order,
+                    max_results=2,
+                    page_token=token,
+                )
+                paged.extend(_names(page))
+                token = page.next_page_token
+                if not token:
+                    break
+            assert paged == whole

@@ -176,11 +176,9 @@ def search(
             conn, order[0], shape=shape, values=values, token_text=page_token_text, limit=size + 1
         )
     else:
-        if values is None:
-            stmt = _general_first_page(shape, tuple(order), size + 1)
-        else:
-            stmt = _general_query(shape, tuple(order), values, size + 1)
-        rows = list(conn.execute(stmt).all())
+        stmt = _general_page(shape, tuple(order), values is not None, size + 1)
+        after = {} if values is None else {_after_name(i): value for i, value in enumerate(values)}
+        rows = list(conn.execute(stmt, after).all())
         last = [keyset.values_of(row, columns) for row in rows]
     token = None
     if len(rows) > size:
@@ -194,7 +192,7 @@ class _Shape:
     """What a search's statements are built from, besides the order and the page: the dialect, the filter
     (its text, so that literals equal in Python but typed apart, such as ``1`` and ``1.0``, never share a
     statement, and its parsed form), the experiments and the lifecycle stages. Hashable, so that the
-    statements of a first page are built once per shape (``_FIRST_PAGES``)."""
+    statements are built once per shape (``_SHAPES``)."""
 
     dialect: str
     filter_text: str
@@ -206,33 +204,33 @@ class _Shape:
         return _scope(self.experiment_ids, self.stages)
 
 
-#: How many first-page statement sets each process keeps (one per search shape, order and page size).
-_FIRST_PAGES = 256
+#: How many statement sets each process keeps: one per search shape, order, first or later page, page size.
+_SHAPES = 256
 
 
-@lru_cache(maxsize=_FIRST_PAGES)
+@lru_cache(maxsize=_SHAPES)
 def _scope(experiment_ids: tuple[int, ...], stages: tuple[str, ...]) -> tuple[Predicate, ...]:
     return (t.runs.c.experiment_id.in_(experiment_ids), t.runs.c.lifecycle_stage.in_(stages))
 
 
-def _general_query(
-    shape: _Shape, order: tuple[OrderBy, ...], values: list[Any] | None, limit: int
-) -> sa.Select[Any]:
-    """A page of the general path: every match, sorted on the order's expressions, after ``values``."""
+def _after_name(position: int) -> str:
+    """The bound parameter of a later page's ``position``-th sort value (general path)."""
+    return f"after_{position}"
+
+
+@lru_cache(maxsize=_SHAPES)
+def _general_page(shape: _Shape, order: tuple[OrderBy, ...], resumed: bool, limit: int) -> sa.Select[Any]:
+    """A page of the general path, built once per shape, order and page size: every match, sorted on the
+    order's expressions, after the last row's sort values when ``resumed`` (bound as ``_after_name(i)``).
+    Building it costs more than the database takes to run it on a small experiment, and a statement object
+    reused also keeps SQLAlchemy's cache key, which it computes once per object."""
     columns, source = _sort_columns(order)
     source, where = _filter(source, shape.expr, shape.dialect)
     stmt = sa.select(t.runs, *keyset.labelled(columns)).select_from(source).where(*shape.scope(), *where)
-    if values is not None:
-        stmt = stmt.where(keyset.after(columns, values))
+    if resumed:
+        bound = [sa.bindparam(_after_name(i), type_=c.expr.type) for i, c in enumerate(columns)]
+        stmt = stmt.where(keyset.after(columns, bound))
     return stmt.order_by(*keyset.order_by(columns)).limit(limit)
-
-
-@lru_cache(maxsize=_FIRST_PAGES)
-def _general_first_page(shape: _Shape, order: tuple[OrderBy, ...], limit: int) -> sa.Select[Any]:
-    """The first page's statement of the general path, built once per shape: building it costs more than
-    the database takes to run it on a small experiment, and a statement object reused also keeps
-    SQLAlchemy's cache key, which it computes once per object."""
-    return _general_query(shape, order, None, limit)
 
 
 # -- one metric, param or tag order key: segments walked in index order ------------------------------------
@@ -344,33 +342,35 @@ def _read_segment(
     subquery with LIMIT), joined to the runs and the filter, and on SQLite the join order is forced (``CROSS
     JOIN``) so that the head drives whatever the statistics. Only if the head held too few matches and the
     segment goes on is the whole segment read, with the planner's choice of plan (a selective filter)."""
-    if resume is None:
-        queries = _first_page_queries(key, segment, limit)
-    else:
-        queries = _SegmentQueries(key, segment, resume, limit)
+    queries = _segment_queries(key, segment, resume is not None, limit)
+    after = {} if resume is None else {_RESUME_VALUE: resume[-2], _RESUME_RUN_ID: resume[-1]}
     if not segment.present:
         if key.own:  # the filter compares the key, so every match has it
             return []
-        return [(row, None) for row in conn.execute(queries.lacking())]
+        return [(row, None) for row in conn.execute(queries.lacking(), after)]
     for probe in _probes(limit):
-        found = [(row, row._mapping["_value"]) for row in conn.execute(queries.head(probe))]
+        found = [(row, row._mapping["_value"]) for row in conn.execute(queries.head(probe), after)]
         if len(found) >= limit:
             return found
-        if conn.execute(queries.head_size(probe)).scalar_one() < probe:  # the head was the whole segment
+        if conn.execute(queries.head_size(probe), after).scalar_one() < probe:  # the head was the segment
             return found
     # Few matches per index entry: let the filter drive.
-    return [(row, row._mapping["_value"]) for row in conn.execute(queries.whole())]
+    return [(row, row._mapping["_value"]) for row in conn.execute(queries.whole(), after)]
+
+
+#: The bound parameters of a later page's statements: the last row's value of the key and its run id.
+_RESUME_VALUE, _RESUME_RUN_ID = "resume_value", "resume_run_id"
 
 
 class _SegmentQueries:
-    """The statements that read one segment, each built when first asked for and then kept: a first page's
-    (no ``resume``) are shared by every search of the same shape (``_first_page_queries``), later pages'
-    live for one call."""
+    """The statements that read one segment, each built when first asked for and then kept, for every search
+    of the same shape (``_segment_queries``). A later page's (``resumed``) take the last row's value and run
+    id as bound parameters (``_RESUME_VALUE``, ``_RESUME_RUN_ID``), so that they serve every page."""
 
-    def __init__(self, key: _KeyOrder, segment: _Segment, resume: list[Any] | None, limit: int) -> None:
+    def __init__(self, key: _KeyOrder, segment: _Segment, resumed: bool, limit: int) -> None:
         self.key = key
         self.segment = segment
-        self.resume = resume
+        self.resumed = resumed
         self.limit = limit
         self._built: dict[tuple[str, int], sa.Select[Any]] = {}
 
@@ -381,7 +381,7 @@ class _SegmentQueries:
         return stmt
 
     def _bounded(self, probe: int) -> sa.Select[Any]:
-        walk = _key_rows(self.key, self.segment, self.resume)
+        walk = _key_rows(self.key, self.segment, self.resumed)
         return walk.order_by(*_index_order(self.key)).limit(probe)
 
     def head(self, probe: int) -> sa.Select[Any]:
@@ -405,19 +405,19 @@ class _SegmentQueries:
             "whole",
             0,
             lambda: _present_query(
-                self.key, _key_rows(self.key, self.segment, self.resume, walk=False)
+                self.key, _key_rows(self.key, self.segment, self.resumed, walk=False)
             ).limit(self.limit),
         )
 
     def lacking(self) -> sa.Select[Any]:
-        return self._kept("lacking", 0, lambda: _lacking_query(self.key, self.resume).limit(self.limit))
+        return self._kept("lacking", 0, lambda: _lacking_query(self.key, self.resumed).limit(self.limit))
 
 
-@lru_cache(maxsize=_FIRST_PAGES)
-def _first_page_queries(key: _KeyOrder, segment: _Segment, limit: int) -> _SegmentQueries:
-    """The statements of a segment's first page, kept per search shape, order key and page size: building
-    them took ~2 ms a search, and a statement object reused keeps SQLAlchemy's cache key too."""
-    return _SegmentQueries(key, segment, None, limit)
+@lru_cache(maxsize=_SHAPES)
+def _segment_queries(key: _KeyOrder, segment: _Segment, resumed: bool, limit: int) -> _SegmentQueries:
+    """The statements of a segment, kept per search shape, order key, first or later page and page size:
+    building them took ~2 ms a search, and a statement object reused keeps SQLAlchemy's cache key too."""
+    return _SegmentQueries(key, segment, resumed, limit)
 
 
 def _probes(limit: int) -> tuple[int, ...]:
@@ -447,11 +447,10 @@ def _index_order(key: _KeyOrder) -> list[ColumnElement[Any]]:
     return order
 
 
-def _key_rows(
-    key: _KeyOrder, segment: _Segment, resume: list[Any] | None, *, walk: bool = True
-) -> sa.Select[Any]:
-    """``(run_id, value)`` of the segment's rows of the key's table, after ``resume`` if given. With ``walk``
-    false, SQLite cannot start from the key's ``(key, ...)`` index (it looks them up by ``(run_id, key)``)."""
+def _key_rows(key: _KeyOrder, segment: _Segment, resumed: bool, *, walk: bool = True) -> sa.Select[Any]:
+    """``(run_id, value)`` of the segment's rows of the key's table, after the bound last row when
+    ``resumed``. With ``walk`` false, SQLite cannot start from the key's ``(key, ...)`` index (it looks them
+    up by ``(run_id, key)``)."""
     table = key.table
     value = table.c.value
     name_of: ColumnElement[str] = table.c.key
@@ -462,13 +461,14 @@ def _key_rows(
     )
     if table is t.latest_metrics:
         stmt = stmt.where(table.c.is_nan == sa.literal(segment.is_nan, sa.Boolean))
-    if resume is not None:
-        last_value, last_id = resume[-2], resume[-1]
+    if resumed:
+        last_value = sa.bindparam(_RESUME_VALUE, type_=value.type)
+        last_id = sa.bindparam(_RESUME_RUN_ID, type_=table.c.run_id.type)
         beyond = value > last_value if key.ascending else value < last_value
         reached = value >= last_value if key.ascending else value <= last_value
         stmt = stmt.where(reached, sa.or_(beyond, table.c.run_id > last_id))
         if _prefixed(key):  # implied by ``reached``; bounds the walk of the prefix index
-            prefix, last_prefix = t.value_prefix(value), t.value_prefix(sa.literal(last_value, value.type))
+            prefix, last_prefix = t.value_prefix(value), t.value_prefix(last_value)
             stmt = stmt.where(prefix >= last_prefix if key.ascending else prefix <= last_prefix)
     return stmt
 
@@ -484,8 +484,9 @@ def _present_query(key: _KeyOrder, rows: sa.Select[Any], *, forced: bool = False
     return stmt.where(*key.shape.scope(), *where).order_by(*_value_order(order_0.c, key.ascending))
 
 
-def _lacking_query(key: _KeyOrder, resume: list[Any] | None) -> sa.Select[Any]:
-    """The runs that lack the key and pass the filter, by ``run_id``."""
+def _lacking_query(key: _KeyOrder, resumed: bool) -> sa.Select[Any]:
+    """The runs that lack the key and pass the filter, by ``run_id`` (after the bound last one when
+    ``resumed``)."""
     run_id = t.runs.c.run_id
     source, where = _filter(t.runs, key.expr, key.dialect)
     lacking = ~sa.exists().where(key.table.c.run_id == run_id, key.table.c.key == key.name)
@@ -494,8 +495,8 @@ def _lacking_query(key: _KeyOrder, resume: list[Any] | None) -> sa.Select[Any]:
         .select_from(source)
         .where(*key.shape.scope(), *where, lacking)
     )
-    if resume is not None:
-        stmt = stmt.where(run_id > resume[-1])
+    if resumed:
+        stmt = stmt.where(run_id > sa.bindparam(_RESUME_RUN_ID, type_=run_id.type))
     return stmt.order_by(run_id)
 
 
