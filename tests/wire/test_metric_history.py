@@ -11,7 +11,8 @@ from wayline.entities import Metric
 from wayline.entities.metric_history import MetricHistory
 from wayline.wire import metric_list_to_json
 
-ROWS = [(0, 100, 0.5, False), (1, 101, 0.0, True), (2, 102, math.inf, False), (3, 103, -math.inf, 0)]
+#: ``(step, timestamp, value)`` rows as the stores read them: None is a NaN point.
+ROWS = [(0, 100, 0.5), (1, 101, None), (2, 102, math.inf), (3, 103, -math.inf)]
 
 
 def test_reads_as_a_sequence_of_metrics() -> None:
@@ -25,11 +26,12 @@ def test_reads_as_a_sequence_of_metrics() -> None:
 
 
 def test_equals_any_sequence_of_the_same_points() -> None:
-    finite = MetricHistory("m", [(0, 1, 2.0, False), (1, 2, 3.0, False)])
+    finite = MetricHistory("m", [(0, 1, 2.0), (1, 2, 3.0)])
     same = [Metric("m", 2.0, 1, 0), Metric("m", 3.0, 2, 1)]
     assert finite == same
     assert same == finite
-    assert finite == MetricHistory("m", [(0, 1, 2.0, 0), (1, 2, 3.0, 0)])
+    assert finite == MetricHistory("m", [(0, 1, 2.0), (1, 2, 3.0)])
+    assert finite != MetricHistory("m", [(0, 1, 2.0), (1, 2, None)])
     assert finite != same[:1]
     assert finite != [Metric("m", 2.0, 1, 0), Metric("m", 3.5, 2, 1)]
     assert finite != "m"
@@ -50,9 +52,30 @@ def test_encodes_non_finite_values_as_protobuf_strings(as_rows: bool) -> None:
 
 @pytest.mark.parametrize("as_rows", [True, False], ids=["history", "metrics"])
 def test_encodes_finite_values_as_numbers(as_rows: bool) -> None:
-    history = MetricHistory("acc", [(5, 10, 0.25, False), (6, 11, 1e300, 0)])
+    history = MetricHistory("acc", [(5, 10, 0.25), (6, 11, 1e300)])
     points = history if as_rows else list(history)
     assert orjson.loads(orjson.dumps(metric_list_to_json(points))) == [
         {"key": "acc", "value": 0.25, "timestamp": 10, "step": 5},
         {"key": "acc", "value": 1e300, "timestamp": 11, "step": 6},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "values"),
+    [
+        ([(0, 1, None)], ["NaN"]),
+        ([(0, 1, 1.5), (1, 2, None), (2, 3, 2.5)], [1.5, "NaN", 2.5]),
+        # Finite values whose sum overflows: still numbers, not strings.
+        ([(0, 1, 1.7e308), (1, 2, 1.7e308)], [1.7e308, 1.7e308]),
+        ([(0, 1, 0.0), (1, 2, -0.0)], [0.0, -0.0]),
+    ],
+    ids=["only-nan", "nan-between-numbers", "sum-overflows", "zeros"],
+)
+def test_encodes_each_row_by_its_own_value(
+    rows: list[tuple[int, int, float | None]], values: list[object]
+) -> None:
+    encoded = orjson.loads(orjson.dumps(metric_list_to_json(MetricHistory("m", rows))))
+    assert [point["value"] for point in encoded] == values
+    assert [math.copysign(1.0, v) for v in values if isinstance(v, float)] == [
+        math.copysign(1.0, point["value"]) for point in encoded if isinstance(point["value"], float)
     ]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import overload
 
 from wayline.entities.metric import Metric
 
-#: One point: ``(step, timestamp, value, is_nan)``.
-PointRow = tuple[int, int, float, Any]
+#: One point: ``(step, timestamp, value)``, the value None for NaN (as the stores read it).
+PointRow = tuple[int, int, float | None]
 
 
 class MetricHistory(Sequence[Metric]):
     """The points of one metric, in order, as a sequence of :class:`Metric`.
 
-    Histories run to millions of points; they are kept as the store's ``(step, timestamp, value, is_nan)``
-    rows and a :class:`Metric` is made only when a point is read, so that a server can encode a history
-    straight from the rows. It compares equal to any sequence of the same metrics.
+    Histories run to millions of points; they are kept as the store's ``(step, timestamp, value)`` rows
+    (the value None for NaN) and a :class:`Metric` is made only when a point is read, so that a server can
+    encode a history straight from the rows. It compares equal to any sequence of the same metrics.
     """
 
     __slots__ = ("key", "rows")
@@ -58,8 +58,8 @@ class MetricHistory(Sequence[Metric]):
         return f"MetricHistory({self.key!r}, {len(self.rows)} points)"
 
     def _point(self, row: PointRow) -> Metric:
-        step, timestamp, value, is_nan = row
-        return new_metric(self.key, value, is_nan, timestamp, step)
+        step, timestamp, value = row
+        return new_metric(self.key, 0.0 if value is None else value, value is None, timestamp, step)
 
 
 def new_metric(key: str, value: float, is_nan: object, timestamp: int, step: int) -> Metric:

@@ -34,7 +34,6 @@ T = TypeVar("T")
 
 _metric_value = attrgetter("value")
 _row_value = itemgetter(2)
-_row_is_nan = itemgetter(3)
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "nan": math.nan}
 
@@ -143,15 +142,24 @@ def metric_list_to_json(points: Sequence[Metric]) -> list[Any]:
     if isinstance(points, MetricHistory):
         key = points.key
         rows = points.rows
-        if isfinite(sum(map(_row_value, rows))) and not any(map(_row_is_nan, rows)):
-            return [{"key": key, "value": v, "timestamp": t, "step": s} for s, t, v, _ in rows]
+        if _all_finite(rows):
+            return [{"key": key, "value": v, "timestamp": t, "step": s} for s, t, v in rows]
         return [
-            {"key": key, "value": "NaN" if n else encode_float(v), "timestamp": t, "step": s}
-            for s, t, v, n in rows
+            {"key": key, "value": "NaN" if v is None else encode_float(v), "timestamp": t, "step": s}
+            for s, t, v in rows
         ]
     if isfinite(sum(map(_metric_value, points))):
         return list(points)
     return [metric_to_json(m) for m in points]
+
+
+def _all_finite(rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Whether every history row's value is a finite number, in one pass in C: a NaN point's value is None,
+    which stops the sum with a TypeError, and an infinity makes the sum non-finite."""
+    try:
+        return isfinite(sum(map(_row_value, rows)))
+    except TypeError:
+        return False
 
 
 def metric_from_json(data: Mapping[str, Any]) -> Metric:

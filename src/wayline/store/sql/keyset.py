@@ -76,14 +76,26 @@ def values_of(row: sa.Row[Any], columns: Sequence[SortColumn]) -> list[page_toke
     return out
 
 
-def after(columns: Sequence[SortColumn], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order of ``columns``."""
+def after(
+    columns: Sequence[SortColumn], values: Sequence[Any], *, inclusive: bool = False
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``columns`` (or at them too, with ``inclusive``).
+
+    The condition leads with a plain bound on the first column (``first >= value``, ``<=`` descending),
+    which every such row meets: a database can seek an index on that column to the page's start instead of
+    reading every row before it and testing the ``OR`` (a later page of a long history read 75,000 index
+    entries to return 25,000).
+    """
     clauses: list[ColumnElement[bool]] = []
     for i, col in enumerate(columns):
         equal = [columns[j].expr == values[j] for j in range(i)]
         beyond = col.expr > values[i] if col.ascending else col.expr < values[i]
         clauses.append(sa.and_(*equal, beyond))
-    return sa.or_(*clauses)
+    if inclusive:
+        clauses.append(sa.and_(*[col.expr == value for col, value in zip(columns, values, strict=True)]))
+    lead = columns[0]
+    bound = lead.expr >= values[0] if lead.ascending else lead.expr <= values[0]
+    return sa.and_(bound, sa.or_(*clauses))
 
 
 __all__ = [
