@@ -104,3 +104,22 @@ def test_limits_and_bad_tokens(store: SqlTrackingStore, new_run: Callable[..., s
         store.get_metric_history(run_id, "other", page_token=token)
     with pytest.raises(ResourceNotFound):
         store.get_metric_history("0" * 32, "m")
+
+
+def test_a_long_history_reads_whole_and_in_pages(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    """More points than one chunk of a streamed read (5,000 on PostgreSQL), with another key's points
+    interleaved in the table and a NaN tied with a number far into the history."""
+    run_id = new_run()
+    count = 12_001
+    points = [Metric("m", (i * 0.37) % 5.0 - 2.0, 10_000 + i, i) for i in range(count)]
+    points.append(Metric("m", math.nan, 10_000 + 9_000, 9_000))
+    for start in range(0, len(points), 1000):
+        chunk = points[start : start + 1000]
+        store.log_batch(run_id, metrics=chunk + [Metric("other", 1.0, m.timestamp, m.step) for m in chunk])
+    expected = sorted(points, key=lambda m: (m.step, m.timestamp, math.isnan(m.value), m.value))
+    assert math.isnan(expected[9_001].value)
+    assert _same(list(store.get_metric_history(run_id, "m")), expected)
+    assert _same(_all_pages(store, run_id, "m", 5_000), expected)
+    assert _same(_all_pages(store, run_id, "m", 4_999), expected)

@@ -10,9 +10,21 @@ booleans may arrive as 0/1).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+
+#: Rows per chunk of a streamed binary read (measured: 2,000 to 10,000 are alike; 1,000 is slower).
+_CHUNK_ROWS = 5000
+
+
+@cache
+def _chunked() -> bool:
+    """Whether libpq has chunked-rows mode, which ``Cursor.stream(size=...)`` needs (libpq 17 and later)."""
+    from psycopg import pq  # only ever asked on PostgreSQL, where psycopg is loaded
+
+    return pq.version() >= 170000
 
 
 def plain_rows(
@@ -25,15 +37,20 @@ def plain_rows(
     """All rows of ``stmt`` as plain tuples, in the column order of its SELECT.
 
     ``binary`` reads the rows in PostgreSQL's binary format, where numbers arrive without being printed and
-    parsed again (a 100,000-point history: 55 ms instead of 75 ms). The statement is then compiled on every
-    call, outside SQLAlchemy's cache, so it is for large reads of plain columns whose bound values need no
-    type processing (text and numbers); other backends ignore it.
+    parsed again (a 100,000-point history: 55 ms instead of 75 ms), and in chunks of ``_CHUNK_ROWS`` as the
+    server produces them (libpq 17 and later), so that turning one chunk into tuples overlaps the server's
+    work on the next instead of waiting for the last row. The statement is then compiled on every call,
+    outside SQLAlchemy's cache, so it is for large reads of plain columns whose bound values need no type
+    processing (text and numbers); other backends ignore it.
     """
     if binary and conn.dialect.name == "postgresql" and isinstance(stmt, sa.ClauseElement):
         compiled = stmt.compile(dialect=conn.dialect)
         driver: Any = conn.connection.driver_connection
+        query, values = str(compiled), compiled.construct_params(dict(params or {}))
         with driver.cursor(binary=True) as cursor:
-            cursor.execute(str(compiled), compiled.construct_params(dict(params or {})))
+            if _chunked():
+                return list(cursor.stream(query, values, size=_CHUNK_ROWS))
+            cursor.execute(query, values)
             return list(cursor.fetchall())
     result = conn.execute(stmt, dict(params or {}))
     try:
