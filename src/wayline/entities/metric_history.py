@@ -1,33 +1,41 @@
-"""A metric's history as read from a store: one key, its points held as plain rows."""
+"""A metric's history as read from a store: one key, its points held as plain records."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from typing import overload
+from typing import TypedDict, overload
 
 from wayline.entities.metric import Metric
 
-#: One point: ``(step, timestamp, value)``, the value None for NaN (as the stores read it).
-PointRow = tuple[int, int, float | None]
+
+class PointRecord(TypedDict):
+    """One point as a plain record of :class:`Metric`'s fields; ``value`` is None for NaN."""
+
+    key: str
+    value: float | None
+    timestamp: int
+    step: int
 
 
 class MetricHistory(Sequence[Metric]):
     """The points of one metric, in order, as a sequence of :class:`Metric`.
 
-    Histories run to millions of points; they are kept as the store's ``(step, timestamp, value)`` rows
-    (the value None for NaN) and a :class:`Metric` is made only when a point is read, so that a server can
-    encode a history straight from the rows. It compares equal to any sequence of the same metrics.
+    Histories run to millions of points; a store builds one :class:`PointRecord` per point as its rows
+    arrive (on PostgreSQL, while the database still produces the next ones) and a :class:`Metric` is made only
+    when a point is read, so that a server encodes a history straight from the records: they are the JSON
+    objects of MLflow's wire format, but for a non-finite value. It compares equal to any sequence of the
+    same metrics.
     """
 
-    __slots__ = ("key", "rows")
+    __slots__ = ("key", "records")
 
-    def __init__(self, key: str, rows: Sequence[PointRow]) -> None:
+    def __init__(self, key: str, records: Sequence[PointRecord]) -> None:
         self.key = key
-        self.rows = rows
+        self.records = records
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.records)
 
     @overload
     def __getitem__(self, index: int) -> Metric: ...
@@ -37,13 +45,13 @@ class MetricHistory(Sequence[Metric]):
 
     def __getitem__(self, index: int | slice) -> Metric | list[Metric]:
         if isinstance(index, slice):
-            return [self._point(row) for row in self.rows[index]]
-        return self._point(self.rows[index])
+            return [self._point(record) for record in self.records[index]]
+        return self._point(self.records[index])
 
     def __iter__(self) -> Iterator[Metric]:
         point = self._point
-        for row in self.rows:
-            yield point(row)
+        for record in self.records:
+            yield point(record)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MetricHistory):
@@ -55,11 +63,13 @@ class MetricHistory(Sequence[Metric]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"MetricHistory({self.key!r}, {len(self.rows)} points)"
+        return f"MetricHistory({self.key!r}, {len(self.records)} points)"
 
-    def _point(self, row: PointRow) -> Metric:
-        step, timestamp, value = row
-        return new_metric(self.key, 0.0 if value is None else value, value is None, timestamp, step)
+    def _point(self, record: PointRecord) -> Metric:
+        value = record["value"]
+        return new_metric(
+            self.key, 0.0 if value is None else value, value is None, record["timestamp"], record["step"]
+        )
 
 
 def new_metric(key: str, value: float, is_nan: object, timestamp: int, step: int) -> Metric:
@@ -74,4 +84,4 @@ def new_metric(key: str, value: float, is_nan: object, timestamp: int, step: int
     return point
 
 
-__all__ = ["MetricHistory", "PointRow", "new_metric"]
+__all__ = ["MetricHistory", "PointRecord", "new_metric"]

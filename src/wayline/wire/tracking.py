@@ -26,14 +26,14 @@ from wayline.entities import (
     RunOutputs,
     RunStatus,
 )
-from wayline.entities.metric_history import MetricHistory
+from wayline.entities.metric_history import MetricHistory, PointRecord
 from wayline.errors import invalid_value
 
 Json = dict[str, Any]
 T = TypeVar("T")
 
 _metric_value = attrgetter("value")
-_row_value = itemgetter(2)
+_record_value = itemgetter("value")
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "nan": math.nan}
 
@@ -135,29 +135,28 @@ def metric_to_json(metric: Metric, run_id: str | None = None) -> Json:
 def metric_list_to_json(points: Sequence[Metric]) -> list[Any]:
     """Many points of one run as MLflow's ``{key, value, timestamp, step}`` objects, for orjson.
 
-    A :class:`MetricHistory` is encoded straight from its rows (no :class:`Metric` is made); other points go
-    to orjson as they are when every value is finite (a frozen dataclass serializes to exactly that object,
-    in C) and are spelled out otherwise.
+    A :class:`MetricHistory`'s records are those objects already when every value is finite, and go as they
+    are (no :class:`Metric` is made); other points go to orjson as they are when every value is finite (a
+    frozen dataclass serializes to exactly that object, in C). Non-finite values are spelled out.
     """
     if isinstance(points, MetricHistory):
-        key = points.key
-        rows = points.rows
-        if _all_finite(rows):
-            return [{"key": key, "value": v, "timestamp": t, "step": s} for s, t, v in rows]
+        records = points.records
+        if _all_finite(records):
+            return records if isinstance(records, list) else list(records)
         return [
-            {"key": key, "value": "NaN" if v is None else encode_float(v), "timestamp": t, "step": s}
-            for s, t, v in rows
+            {**record, "value": "NaN" if (v := record["value"]) is None else encode_float(v)}
+            for record in records
         ]
     if isfinite(sum(map(_metric_value, points))):
         return list(points)
     return [metric_to_json(m) for m in points]
 
 
-def _all_finite(rows: Sequence[tuple[Any, ...]]) -> bool:
-    """Whether every history row's value is a finite number, in one pass in C: a NaN point's value is None,
-    which stops the sum with a TypeError, and an infinity makes the sum non-finite."""
+def _all_finite(records: Sequence[PointRecord]) -> bool:
+    """Whether every point's value is a finite number, in one pass in C: a NaN point's value is None, which
+    stops the sum with a TypeError, and an infinity makes the sum non-finite."""
     try:
-        return isfinite(sum(map(_row_value, rows)))
+        return isfinite(sum(map(_record_value, records)))
     except TypeError:
         return False
 

@@ -8,42 +8,54 @@ stays exact whatever the rows.
 
 A history is read as ``(step, timestamp, value)`` rows whose value is NULL for a NaN point (stored as 0 with
 its ``is_nan`` flag): one column less to fetch and turn into Python objects per point than reading the flag.
+Each row becomes its point's record as it arrives (:class:`~wayline.entities.metric_history.PointRecord`),
+on PostgreSQL while the database still produces the next rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from itertools import islice
-from operator import eq, is_, itemgetter
+from operator import eq, itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from wayline.entities import Metric, Page
-from wayline.entities.metric_history import MetricHistory, new_metric
+from wayline.entities.metric_history import MetricHistory, PointRecord, new_metric
 from wayline.store.sql import keyset, page_token, runs
 from wayline.store.sql import schema as t
-from wayline.store.sql.plain import plain_rows
+from wayline.store.sql.plain import plain_rows, row_stream
 from wayline.store.tracking import METRIC_HISTORY_MAX_RESULTS
 
 _KIND = "metric-history"
-_STEP_TIME = itemgetter(0, 1)
-_VALUE = itemgetter(2)
-_IS_NONE = partial(is_, None)
+_STEP_TIME = itemgetter("step", "timestamp")
+_VALUE = itemgetter("value")
 _TOKEN_TYPES = (keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, (int,))
 
 
-def _sort_key(row: tuple[Any, ...]) -> tuple[int, int, int, float]:
-    """A ``(step, timestamp, value)`` history row's position in the history order (a NaN point's value is
-    None in the row and 0 in the table)."""
-    value = row[2]
-    return (row[0], row[1], 0, value) if value is not None else (row[0], row[1], 1, 0.0)
+def _sort_key(record: PointRecord) -> tuple[int, int, int, float]:
+    """A point's position in the history order (a NaN point's value is None in its record and 0 in the
+    table)."""
+    value = record["value"]
+    if value is None:
+        return (record["step"], record["timestamp"], 1, 0.0)
+    return (record["step"], record["timestamp"], 0, value)
 
 
-def _holds_nan(rows: Sequence[tuple[Any, ...]]) -> bool:
-    """Whether any history row is a NaN point (checked in C)."""
-    return any(map(_IS_NONE, map(_VALUE, rows)))
+def _holds_nan(records: Sequence[PointRecord]) -> bool:
+    """Whether any point is NaN, in one pass in C: a NaN point's value is None, which stops a sum."""
+    try:
+        sum(map(_VALUE, records))
+    except TypeError:
+        return True
+    return False
+
+
+def _records(conn: sa.Connection, stmt: sa.Select[Any], key: str) -> list[PointRecord]:
+    """The points of a ``(step, timestamp, value)`` statement, each record made as its row arrives."""
+    with row_stream(conn, stmt, binary=True) as rows:
+        return [{"key": key, "value": v, "timestamp": t, "step": s} for s, t, v in rows]
 
 
 def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
@@ -51,25 +63,25 @@ def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
     return [new_metric(key, value, is_nan, timestamp, step) for step, timestamp, value, is_nan in rows]
 
 
-def _in_history_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows in index order, ``(step, timestamp, value)``, put in the full history order. The two differ
+def _in_history_order(records: list[PointRecord]) -> list[PointRecord]:
+    """Points in index order, ``(step, timestamp, value)``, put in the full history order. The two differ
     only where a NaN point (stored as value 0) ties on ``(step, timestamp)`` with others: NaN goes last."""
-    if not _holds_nan(rows):  # no NaN: index order is history order (the usual case)
-        return rows
-    keys = list(map(_STEP_TIME, rows))
+    if not _holds_nan(records):  # no NaN: index order is history order (the usual case)
+        return records
+    keys = list(map(_STEP_TIME, records))
     if not any(map(eq, keys, islice(keys, 1, None))):  # no ties
-        return rows
+        return records
     start = 0
-    total = len(rows)
+    total = len(records)
     for index in range(1, total + 1):
         if index == total or keys[index] != keys[start]:
             if index - start > 1:
-                rows[start:index] = sorted(rows[start:index], key=_sort_key)
+                records[start:index] = sorted(records[start:index], key=_sort_key)
             start = index
-    return rows
+    return records
 
 
-def _page_rows(conn: sa.Connection, stmt: sa.Select[Any], limit: int) -> list[tuple[Any, ...]]:
+def _page(conn: sa.Connection, stmt: sa.Select[Any], key: str, limit: int) -> list[PointRecord]:
     """The first ``limit`` rows of ``stmt`` in history order, read in index order when that is the same.
 
     History order, ``(step, timestamp, NaN last, value)``, is not the index's ``(step, timestamp, value,
@@ -80,10 +92,10 @@ def _page_rows(conn: sa.Connection, stmt: sa.Select[Any], limit: int) -> list[tu
     """
     m = t.metrics
     indexed = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
-    rows = plain_rows(conn, indexed.limit(limit), binary=True)
-    if _holds_nan(rows):
-        rows = plain_rows(conn, stmt.limit(limit), binary=True)
-    return rows
+    records = _records(conn, indexed.limit(limit), key)
+    if _holds_nan(records):
+        records = _records(conn, stmt.limit(limit), key)
+    return records
 
 
 def history(
@@ -114,7 +126,7 @@ def history(
     if max_results is None and not page_token_text:
         # The whole history in index order (no sort in the database); NaN put in its place here.
         whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value)
-        return Page(MetricHistory(key, _in_history_order(plain_rows(conn, whole, binary=True))), None)
+        return Page(MetricHistory(key, _in_history_order(_records(conn, whole, key))), None)
     size = keyset.check_max_results(
         METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results, METRIC_HISTORY_MAX_RESULTS
     )
@@ -127,20 +139,20 @@ def history(
             raise page_token.invalid(page_token_text, "malformed sort values")
         start = tuple(values)
         stmt = stmt.where(keyset.after(columns, values, inclusive=True))
-    rows = _page_rows(conn, stmt, size + skip + 1)[skip:]
+    records = _page(conn, stmt, key, size + skip + 1)[skip:]
     token = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = _sort_key(rows[-1])
+    if len(records) > size:
+        records = records[:size]
+        last = _sort_key(records[-1])
         equal = 0
-        for row in reversed(rows):
-            if _sort_key(row) != last:
+        for record in reversed(records):
+            if _sort_key(record) != last:
                 break
             equal += 1
-        if equal == len(rows) and start is not None and last == start:
+        if equal == len(records) and start is not None and last == start:
             equal += skip
         token = page_token.encode(_KIND, query_id, [*last, equal])
-    return Page(MetricHistory(key, rows), token)
+    return Page(MetricHistory(key, records), token)
 
 
 def bulk_interval(
