@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from math import isfinite
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from wayline.entities import (
@@ -26,14 +26,13 @@ from wayline.entities import (
     RunOutputs,
     RunStatus,
 )
-from wayline.entities.metric_history import MetricHistory, PointRecord
+from wayline.entities.metric_history import MetricHistory, value_sum
 from wayline.errors import invalid_value
 
 Json = dict[str, Any]
 T = TypeVar("T")
 
 _metric_value = attrgetter("value")
-_record_value = itemgetter("value")
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "nan": math.nan}
 
@@ -141,7 +140,8 @@ def metric_list_to_json(points: Sequence[Metric]) -> list[Any]:
     """
     if isinstance(points, MetricHistory):
         records = points.records
-        if _all_finite(records):
+        total = value_sum(records)  # None when a point is NaN; not finite when one is infinite
+        if total is not None and isfinite(total):
             return records if isinstance(records, list) else list(records)
         return [
             {**record, "value": "NaN" if (v := record["value"]) is None else encode_float(v)}
@@ -150,15 +150,6 @@ def metric_list_to_json(points: Sequence[Metric]) -> list[Any]:
     if isfinite(sum(map(_metric_value, points))):
         return list(points)
     return [metric_to_json(m) for m in points]
-
-
-def _all_finite(records: Sequence[PointRecord]) -> bool:
-    """Whether every point's value is a finite number, in one pass in C: a NaN point's value is None, which
-    stops the sum with a TypeError, and an infinity makes the sum non-finite."""
-    try:
-        return isfinite(sum(map(_record_value, records)))
-    except TypeError:
-        return False
 
 
 def metric_from_json(data: Mapping[str, Any]) -> Metric:

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wayline.entities import Metric, Page
-from wayline.entities.metric_history import MetricHistory, PointRecord, new_metric
+from wayline.entities.metric_history import MetricHistory, PointRecord, new_metric, value_sum
 from wayline.store.sql import keyset, page_token, runs
 from wayline.store.sql import schema as t
 from wayline.store.sql.plain import plain_rows, row_stream
@@ -30,7 +30,6 @@ from wayline.store.tracking import METRIC_HISTORY_MAX_RESULTS
 
 _KIND = "metric-history"
 _STEP_TIME = itemgetter("step", "timestamp")
-_VALUE = itemgetter("value")
 _TOKEN_TYPES = (keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, (int,))
 
 
@@ -44,12 +43,7 @@ def _sort_key(record: PointRecord) -> tuple[int, int, int, float]:
 
 
 def _holds_nan(records: Sequence[PointRecord]) -> bool:
-    """Whether any point is NaN, in one pass in C: a NaN point's value is None, which stops a sum."""
-    try:
-        sum(map(_VALUE, records))
-    except TypeError:
-        return True
-    return False
+    return value_sum(records) is None
 
 
 def _records(conn: sa.Connection, stmt: sa.Select[Any], key: str) -> list[PointRecord]:
