@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from wayline.errors import InternalError, InvalidParameterValue, TemporarilyUnavailable
+from wayline.store.sql import engine as engine_module
 from wayline.store.sql import make_engine
 from wayline.store.sql.engine import normalize_url, transaction
 
@@ -123,4 +125,57 @@ def test_a_locked_sqlite_database_is_temporarily_unavailable(
             assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
     finally:
         holder.close()
+        engine.dispose()
+
+
+# -- PostgreSQL: pooled connections pinged only after sitting idle ------------------------------------------
+def _backend_pid(engine: Any) -> int:
+    with transaction(engine) as conn:
+        pid: int = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    return pid
+
+
+def _terminate(url: str, pid: int) -> None:
+    """End the backend ``pid`` from another session, and wait until it is gone."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.01)
+
+
+def test_postgres_idle_connection_is_pinged_and_replaced(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection that died while idle is found by its ping and replaced: no request sees it."""
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.2)
+    engine = make_engine(postgres_url)
+    try:
+        first = _backend_pid(engine)
+        _terminate(postgres_url, first)
+        time.sleep(0.3)
+        second = _backend_pid(engine)
+        assert second != first
+        assert _backend_pid(engine) == second  # the new connection went back to the pool and is reused
+    finally:
+        engine.dispose()
+
+
+def test_postgres_recent_connection_is_used_without_ping(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection returned a moment ago is not pinged: if it died since, its statement fails as a 503
+    and the pool is renewed, so the next transaction works."""
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 60.0)
+    engine = make_engine(postgres_url)
+    try:
+        first = _backend_pid(engine)
+        _terminate(postgres_url, first)
+        with pytest.raises(TemporarilyUnavailable):
+            _backend_pid(engine)
+        assert _backend_pid(engine) != first
+    finally:
         engine.dispose()

@@ -341,21 +341,25 @@ def _read_segment(
     A present key is read from a bounded head of its index first: the first ``probe`` entries in order (a
     subquery with LIMIT), joined to the runs and the filter, and on SQLite the join order is forced (``CROSS
     JOIN``) so that the head drives whatever the statistics. Only if the head held too few matches and the
-    segment goes on is the whole segment read, with the planner's choice of plan (a selective filter)."""
+    segment goes on is the whole segment read, with the planner's choice of plan (a selective filter).
+
+    Rows are fetched in one call and the key's value read by position (``_value`` is the last column of
+    every segment query): iterating a result fetches row by row, and a row's mapping view costs more than
+    the rest of reading it."""
     queries = _segment_queries(key, segment, resume is not None, limit)
     after = {} if resume is None else {_RESUME_VALUE: resume[-2], _RESUME_RUN_ID: resume[-1]}
     if not segment.present:
         if key.own:  # the filter compares the key, so every match has it
             return []
-        return [(row, None) for row in conn.execute(queries.lacking(), after)]
+        return [(row, None) for row in conn.execute(queries.lacking(), after).all()]
     for probe in _probes(limit):
-        found = [(row, row._mapping["_value"]) for row in conn.execute(queries.head(probe), after)]
+        found = [(row, row[-1]) for row in conn.execute(queries.head(probe), after).all()]
         if len(found) >= limit:
             return found
         if conn.execute(queries.head_size(probe), after).scalar_one() < probe:  # the head was the segment
             return found
     # Few matches per index entry: let the filter drive.
-    return [(row, row._mapping["_value"]) for row in conn.execute(queries.whole(), after)]
+    return [(row, row[-1]) for row in conn.execute(queries.whole(), after).all()]
 
 
 #: The bound parameters of a later page's statements: the last row's value of the key and its run id.

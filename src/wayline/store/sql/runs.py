@@ -332,7 +332,7 @@ class _Found:
 def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
     """Whole runs for ``rows`` of ``runs``: latest metrics, params, tags, inputs and outputs; one query per
     1000 runs, and one or two more for the runs among them that used datasets."""
-    run_ids = [row.run_id for row in rows]
+    run_ids = [row[_RUN_ID] for row in rows]
     found = {run_id: _Found() for run_id in run_ids}
     with_datasets: set[str] = set()
     for chunk in chunks(run_ids):
@@ -353,7 +353,7 @@ def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
             else:  # one row per dataset the run used
                 with_datasets.add(run_id)
     dataset_inputs = datasets.load_inputs(conn, sorted(with_datasets)) if with_datasets else {}
-    return [found[row.run_id].run(row, dataset_inputs.get(row.run_id, ())) for row in rows]
+    return [found[row[_RUN_ID]].run(row, dataset_inputs.get(row[_RUN_ID], ())) for row in rows]
 
 
 __all__ = [
