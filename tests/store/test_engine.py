@@ -179,3 +179,41 @@ def test_postgres_recent_connection_is_used_without_ping(
         assert _backend_pid(engine) != first
     finally:
         engine.dispose()
+
+
+def _state_of(url: str, pid: int) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_postgres_read_holds_no_transaction_and_write_is_atomic(postgres_url: str) -> None:
+    """Between a read's statements the session holds no open transaction (each statement commits on its
+    own); a write transaction stays open until its block ends, and an error inside it undoes what it did."""
+    engine = make_engine(postgres_url)
+    try:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS engine_probe (x INTEGER)")
+        with transaction(engine) as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            assert _state_of(postgres_url, pid) == "idle"
+        with transaction(engine, write=True) as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            assert _state_of(postgres_url, pid) == "idle in transaction"
+
+        def insert_then_fail() -> None:
+            with transaction(engine, write=True) as conn:
+                conn.exec_driver_sql("INSERT INTO engine_probe VALUES (1)")
+                conn.exec_driver_sql("SELECT no_such_column FROM engine_probe")
+
+        with pytest.raises(InternalError):
+            insert_then_fail()
+        with transaction(engine) as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM engine_probe").scalar_one() == 0
+    finally:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS engine_probe")
+        engine.dispose()
