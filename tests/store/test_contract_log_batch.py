@@ -63,6 +63,27 @@ def test_missing_run(store: SqlTrackingStore) -> None:
         store.log_batch("nope", metrics=[Metric("m", 1.0, 1)])
 
 
+@pytest.mark.parametrize("size", [1, 16, 17, 40])  # PostgreSQL: up to 16 points as one statement
+def test_points_for_a_deleted_run_change_nothing(
+    store: SqlTrackingStore, new_run: Callable[..., str], size: int
+) -> None:
+    run_id = new_run()
+    first = Metric("m", 1.0, 1, 0)
+    store.log_batch(run_id, metrics=[first])
+    store.delete_run(run_id)
+    batch = [Metric("m", 2.0, 2, 1)] + [Metric(f"k{i}", float(i), 3, i) for i in range(size - 1)]
+    message = f"The run {run_id} must be in the 'active' state. Current state is deleted."
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
+        store.log_batch(run_id, metrics=batch)
+    store.restore_run(run_id)
+    assert _latest(store, run_id) == {"m": first}
+    assert store.get_metric_history(run_id, "m").items == [first]
+    store.log_batch(run_id, metrics=batch)  # active again: the same batch is written whole
+    assert _latest(store, run_id)["m"] == batch[0]
+    assert len(_latest(store, run_id)) == size
+    assert store.get_metric_history(run_id, "m").items == [first, batch[0]]
+
+
 def test_nan_and_infinities_round_trip(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
     run_id = new_run()
     points = [

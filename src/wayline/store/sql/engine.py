@@ -150,13 +150,17 @@ def _unavailable(engine: sa.Engine, driver_error: BaseException | None) -> bool:
 
 
 @contextmanager
-def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connection]:
+def transaction(
+    engine: sa.Engine, *, write: bool = False, one_statement: bool = False
+) -> Iterator[sa.Connection]:
     """One transaction, committed when the block ends and rolled back on error.
 
     A read (``write`` false) on PostgreSQL runs its statements in autocommit mode instead: at the READ
     COMMITTED level each statement takes its own snapshot inside a transaction too, so a BEGIN and a COMMIT
     would only add two round trips (~0.17 ms a request) and keep a transaction open while the caller works
     between statements. Writes must pass ``write=True``. SQLite reads keep a deferred BEGIN (one snapshot).
+    A write whose block runs a single statement (``one_statement``), atomic by itself, runs in autocommit
+    mode on PostgreSQL too.
 
     Database errors never escape raw: a busy or unreachable database is TemporarilyUnavailable, a value too
     long for its column InvalidParameterValue, anything else an InternalError (logged with its traceback).
@@ -169,7 +173,7 @@ def transaction(engine: sa.Engine, *, write: bool = False) -> Iterator[sa.Connec
             if engine.dialect.name == "sqlite":
                 if write:
                     conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-            elif not write:
+            elif one_statement or not write:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
             with conn.begin():
                 yield conn

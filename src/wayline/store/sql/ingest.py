@@ -1,7 +1,8 @@
 """``log_batch``: params, tags and metric points of one run, in one transaction (the hot path).
 
 Metric points go in with one statement per batch: a prebuilt multi-row INSERT on SQLite, ``COPY`` on
-PostgreSQL (a plain INSERT for a handful of points, which saves COPY's extra round trips). A point identical
+PostgreSQL (a plain INSERT for a handful of points, which saves COPY's extra round trips; a handful of points
+and nothing else is one statement with the run's check, outside any transaction). A point identical
 to a stored one is not stored again (the table's primary key covers every column, as MLflow's does): SQLite's
 INSERT skips it (``ON CONFLICT DO NOTHING``); ``COPY`` cannot, so a batch whose COPY meets one is retried
 with INSERTs that skip them (:class:`DuplicatePointError`). ``latest_metrics`` is then upserted once per
@@ -13,7 +14,7 @@ immutable: a different value for a logged key rejects the whole batch.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from math import isnan
 from typing import Any
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
-from wayline.entities import Metric, Param, RunTag
+from wayline.entities import LifecycleStage, Metric, Param, RunTag
 from wayline.errors import InvalidParameterValue, WaylineError
 from wayline.store.sql import runs
 from wayline.store.sql import schema as t
@@ -102,12 +103,15 @@ def _latest_upsert(dialect: str) -> sa.Insert:
     )
 
 
-def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *, copy: bool) -> None:
-    sqlite = conn.dialect.name == "sqlite"
-    flat: list[Any] = []  # SQLite: the rows' values one after another, as the multi-row INSERT binds them
-    rows: list[tuple[str, str, int, int, float, bool]] = []  # PostgreSQL: rows for COPY
-    add = flat.extend if sqlite else rows.append
-    latest: dict[str, tuple[int, int, float, bool]] = {}
+_Row = tuple[str, str, int, int, float, bool]
+#: The greatest ``(step, timestamp, value, is_nan)`` of each key of a batch.
+_Latest = dict[str, tuple[int, int, float, bool]]
+_LATEST_COLUMNS = ("step", "timestamp", "value", "is_nan")
+
+
+def _shape(run_id: str, metrics: Sequence[Metric], add: Callable[[_Row], object]) -> _Latest:
+    """Pass each point's row (``_METRIC_COLUMNS``) to ``add``; return each key's greatest point."""
+    latest: _Latest = {}
     for m in metrics:
         key, step, timestamp, value = m.key, m.step, m.timestamp, m.value
         is_nan = isnan(value)  # NaN is stored as 0 with its flag set
@@ -117,6 +121,14 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *,
         best = latest.get(key)
         if best is None or (step, timestamp, value) > best[:3]:
             latest[key] = (step, timestamp, value, is_nan)
+    return latest
+
+
+def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *, copy: bool) -> None:
+    sqlite = conn.dialect.name == "sqlite"
+    flat: list[Any] = []  # SQLite: the rows' values one after another, as the multi-row INSERT binds them
+    rows: list[_Row] = []  # PostgreSQL: rows for COPY
+    latest = _shape(run_id, metrics, flat.extend if sqlite else rows.append)
     if sqlite:
         _insert_sqlite(conn, flat)
     else:
@@ -131,9 +143,7 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *,
     )
 
 
-def _insert_postgres(
-    conn: sa.Connection, rows: list[tuple[str, str, int, int, float, bool]], *, copy: bool
-) -> None:
+def _insert_postgres(conn: sa.Connection, rows: list[_Row], *, copy: bool) -> None:
     if not copy or len(rows) <= _PG_INSERT_MAX_ROWS:
         # A few points (a single log_metric): one INSERT round trip beats COPY's start, data and end.
         conn.execute(_PG_INSERT, [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
@@ -158,6 +168,60 @@ def _insert_sqlite(conn: sa.Connection, flat: list[Any]) -> None:
         cursor.execute(_sqlite_insert(len(chunk) // width), chunk)
 
 
+def one_statement(
+    dialect: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> bool:
+    """Whether the batch goes to the database as one statement (:data:`_POINTS_AT_ONCE`): on PostgreSQL, a
+    few metric points and nothing else (a single ``log-metric``, a small metrics-only ``log-batch``)."""
+    return dialect == "postgresql" and not params and not tags and 0 < len(metrics) <= _PG_INSERT_MAX_ROWS
+
+
+#: A few points of an active run, in one statement: the run's stage is read, and the points and the keys'
+#: latest values are written only if it is active (data-modifying CTEs run once, to completion, whether the
+#: final SELECT reads them or not). One statement is atomic on its own, so it runs without BEGIN and COMMIT:
+#: one round trip instead of five (~0.4 of ~1 ms a single point).
+_POINTS_AT_ONCE = f"""
+WITH run AS (
+    SELECT lifecycle_stage FROM runs WHERE run_id = %(run_id)s
+), active AS (
+    SELECT 1 FROM run WHERE lifecycle_stage = '{LifecycleStage.ACTIVE.value}'
+), points AS (
+    INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan)
+    SELECT %(run_id)s, p.key, p.step, p.timestamp, p.value, p.is_nan
+    FROM unnest(
+        %(key)s::text[], %(step)s::int8[], %(timestamp)s::int8[], %(value)s::float8[], %(is_nan)s::bool[]
+    ) AS p (key, step, timestamp, value, is_nan)
+    WHERE EXISTS (SELECT 1 FROM active)
+    ON CONFLICT DO NOTHING
+), latest AS (
+    INSERT INTO latest_metrics AS lm (run_id, key, step, timestamp, value, is_nan)
+    SELECT %(run_id)s, l.key, l.step, l.timestamp, l.value, l.is_nan
+    FROM unnest(
+        %(latest_key)s::text[], %(latest_step)s::int8[], %(latest_timestamp)s::int8[],
+        %(latest_value)s::float8[], %(latest_is_nan)s::bool[]
+    ) AS l (key, step, timestamp, value, is_nan)
+    WHERE EXISTS (SELECT 1 FROM active)
+    ON CONFLICT (run_id, key) DO UPDATE
+    SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan
+    WHERE (excluded.step, excluded.timestamp, excluded.value) > (lm.step, lm.timestamp, lm.value)
+)
+SELECT lifecycle_stage FROM run
+"""
+
+
+def _log_points_at_once(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) -> None:
+    rows: list[_Row] = []
+    latest = _shape(run_id, metrics, rows.append)
+    arguments: dict[str, Any] = {"run_id": run_id}
+    for name, column in zip(_METRIC_COLUMNS[1:], list(zip(*rows, strict=True))[1:], strict=True):
+        arguments[name] = list(column)
+    arguments["latest_key"] = list(latest)
+    for name, column in zip(_LATEST_COLUMNS, zip(*latest.values(), strict=True), strict=True):
+        arguments[f"latest_{name}"] = list(column)
+    found = conn.exec_driver_sql(_POINTS_AT_ONCE, arguments).fetchall()
+    runs.check_active_stage(run_id, found[0][0] if found else None)
+
+
 def log_batch(
     conn: sa.Connection,
     run_id: str,
@@ -166,9 +230,14 @@ def log_batch(
     params: Sequence[Param],
     tags: Sequence[RunTag],
     copy: bool = True,
+    at_once: bool = False,
 ) -> None:
     """Write the batch. ``copy=False`` sends PostgreSQL INSERTs that skip stored points instead of a COPY
-    (the retry after :class:`DuplicatePointError`)."""
+    (the retry after :class:`DuplicatePointError`); ``at_once`` (see :func:`one_statement`) writes it with one
+    statement, which needs no transaction around it."""
+    if at_once:
+        _log_points_at_once(conn, run_id, metrics)
+        return
     runs.require_active_stage(conn, run_id)
     if params:
         _log_params(conn, run_id, params)
@@ -178,4 +247,4 @@ def log_batch(
         _log_metrics(conn, run_id, metrics, copy=copy)
 
 
-__all__ = ["DuplicatePointError", "ParamRaceError", "log_batch"]
+__all__ = ["DuplicatePointError", "ParamRaceError", "log_batch", "one_statement"]

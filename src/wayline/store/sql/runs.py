@@ -80,11 +80,16 @@ _STAGE_BY_ID = sa.select(t.runs.c.lifecycle_stage).where(t.runs.c.run_id == sa.b
 def require_active_stage(conn: sa.Connection, run_id: str) -> None:
     """:func:`require_active` for writers that need nothing of the run but its existence and stage."""
     rows = driver_rows(conn, _STAGE_BY_ID, {"run_id": run_id})
-    if not rows:
+    check_active_stage(run_id, rows[0][0] if rows else None)
+
+
+def check_active_stage(run_id: str, stage: str | None) -> None:
+    """Refuse a write to run ``run_id`` whose lifecycle stage was read as ``stage`` (None: no such run)."""
+    if stage is None:
         raise ResourceNotFound(f"Run with id={run_id} not found")
-    if rows[0][0] != _ACTIVE:
+    if stage != _ACTIVE:
         raise InvalidParameterValue(
-            f"The run {run_id} must be in the 'active' state. Current state is {rows[0][0]}."
+            f"The run {run_id} must be in the 'active' state. Current state is {stage}."
         )
 
 

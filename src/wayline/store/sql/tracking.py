@@ -215,11 +215,14 @@ class SqlTrackingStore:
     ) -> None:
         """All or nothing, in one transaction; see :mod:`wayline.store.sql.ingest`."""
         copy = True
+        at_once = ingest.one_statement(self._engine.dialect.name, metrics, params, tags)
         param_races = 0
         while True:  # at most three attempts: a COPY that met stored points, then one param race
             try:
-                with transaction(self._engine, write=True) as conn:
-                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags, copy=copy)
+                with transaction(self._engine, write=True, one_statement=at_once) as conn:
+                    ingest.log_batch(
+                        conn, run_id, metrics=metrics, params=params, tags=tags, copy=copy, at_once=at_once
+                    )
                 self.statistics.wrote()
                 return
             except ingest.DuplicatePointError:
