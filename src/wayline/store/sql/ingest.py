@@ -179,7 +179,7 @@ def one_statement(
 #: A few points of an active run, in one statement: the run's stage is read, and the points and the keys'
 #: latest values are written only if it is active (data-modifying CTEs run once, to completion, whether the
 #: final SELECT reads them or not). One statement is atomic on its own, so it runs without BEGIN and COMMIT:
-#: one round trip instead of five (~0.4 of ~1 ms a single point).
+#: one round trip instead of five (a single point: 0.85 ms instead of 1.2-1.35 ms in the store).
 _POINTS_AT_ONCE = f"""
 WITH run AS (
     SELECT lifecycle_stage FROM runs WHERE run_id = %(run_id)s
