@@ -21,6 +21,13 @@ class PointRecord(TypedDict):
     step: int
 
 
+class _Unknown:
+    """The type of :data:`_UNKNOWN`: a history's value sum not taken yet."""
+
+
+_UNKNOWN = _Unknown()
+
+
 class MetricHistory(Sequence[Metric]):
     """The points of one metric, in order, as a sequence of :class:`Metric`.
 
@@ -28,14 +35,26 @@ class MetricHistory(Sequence[Metric]):
     arrive (on PostgreSQL, while the database still produces the next ones) and a :class:`Metric` is made only
     when a point is read, so that a server encodes a history straight from the records: they are the JSON
     objects of MLflow's wire format, but for a non-finite value. It compares equal to any sequence of the
-    same metrics.
+    same metrics. The sum of its values (:meth:`value_total`) is taken once, by whichever of the store and the
+    server asks first.
     """
 
-    __slots__ = ("key", "records")
+    __slots__ = ("_total", "key", "records")
 
-    def __init__(self, key: str, records: Sequence[PointRecord]) -> None:
+    def __init__(
+        self, key: str, records: Sequence[PointRecord], *, total: float | _Unknown | None = _UNKNOWN
+    ) -> None:
+        """``total``: :func:`value_sum` of ``records``, when the caller has it already."""
         self.key = key
         self.records = records
+        self._total = total
+
+    def value_total(self) -> float | None:
+        """:func:`value_sum` of the records, computed on first use."""
+        total = self._total
+        if isinstance(total, _Unknown):
+            total = self._total = value_sum(self.records)
+        return total
 
     def __len__(self) -> int:
         return len(self.records)

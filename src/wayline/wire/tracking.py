@@ -26,7 +26,7 @@ from wayline.entities import (
     RunOutputs,
     RunStatus,
 )
-from wayline.entities.metric_history import MetricHistory, value_sum
+from wayline.entities.metric_history import MetricHistory
 from wayline.errors import invalid_value
 
 Json = dict[str, Any]
@@ -140,7 +140,7 @@ def metric_list_to_json(points: Sequence[Metric]) -> list[Any]:
     """
     if isinstance(points, MetricHistory):
         records = points.records
-        total = value_sum(records)  # None when a point is NaN; not finite when one is infinite
+        total = points.value_total()  # None when a point is NaN; not finite when one is infinite
         if total is not None and isfinite(total):
             return records if isinstance(records, list) else list(records)
         return [

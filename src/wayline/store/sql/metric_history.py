@@ -57,14 +57,13 @@ def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
     return [new_metric(key, value, is_nan, timestamp, step) for step, timestamp, value, is_nan in rows]
 
 
-def _in_history_order(records: list[PointRecord]) -> list[PointRecord]:
-    """Points in index order, ``(step, timestamp, value)``, put in the full history order. The two differ
-    only where a NaN point (stored as value 0) ties on ``(step, timestamp)`` with others: NaN goes last."""
-    if not _holds_nan(records):  # no NaN: index order is history order (the usual case)
-        return records
+def _put_nan_last(records: list[PointRecord]) -> None:
+    """Points in index order, ``(step, timestamp, value)``, some of them NaN, put in the full history order.
+    The two differ only where a NaN point (stored as value 0) ties on ``(step, timestamp)`` with others: NaN
+    goes last."""
     keys = list(map(_STEP_TIME, records))
     if not any(map(eq, keys, islice(keys, 1, None))):  # no ties
-        return records
+        return
     start = 0
     total = len(records)
     for index in range(1, total + 1):
@@ -72,7 +71,6 @@ def _in_history_order(records: list[PointRecord]) -> list[PointRecord]:
             if index - start > 1:
                 records[start:index] = sorted(records[start:index], key=_sort_key)
             start = index
-    return records
 
 
 def _page(conn: sa.Connection, stmt: sa.Select[Any], key: str, limit: int) -> list[PointRecord]:
@@ -120,7 +118,11 @@ def history(
     if max_results is None and not page_token_text:
         # The whole history in index order (no sort in the database); NaN put in its place here.
         whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value)
-        return Page(MetricHistory(key, _in_history_order(_records(conn, whole, key))), None)
+        records = _records(conn, whole, key)
+        total = value_sum(records)  # None when a point is NaN; the server reuses it (value_total)
+        if total is None:
+            _put_nan_last(records)
+        return Page(MetricHistory(key, records, total=total), None)
     size = keyset.check_max_results(
         METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results, METRIC_HISTORY_MAX_RESULTS
     )
