@@ -88,3 +88,41 @@ def test_each_run_of_a_page_gets_its_own_data_in_order(
     assert bare_run.data.tags == {"mlflow.runName": "bare"}
     assert bare_run.inputs.dataset_inputs == ()
     assert bare_run.outputs.model_outputs == ()
+
+
+#: Values a JSON object must carry exactly: text that looks like JSON (SQLite's JSON functions would embed a
+#: value of the JSON subtype as it is), every escape, control characters, characters outside the BMP, and
+#: the longest values allowed.
+_AWKWARD_TEXTS = [
+    '{"a": 1}',
+    "[1, 2]",
+    "null",
+    "true",
+    "1.0000000000000002",
+    "",
+    ' "quoted" ',
+    "back\\slash \\u0041 \\n",
+    "line\nbreak\ttab\rreturn",
+    "bell\x07 escape\x1b unit\x1f del\x7f",
+    "snow \u2603, astral \U0001f600, rtl \u202e",
+    "x" * 6000,
+]
+
+
+def test_params_and_tags_come_back_exactly_whatever_their_text(
+    store: SqlTrackingStore, experiment_id: str, new_run: Callable[..., str]
+) -> None:
+    run_id = new_run(name="awkward")
+    params = {f"p{i:02d}": text for i, text in enumerate(_AWKWARD_TEXTS)}
+    tags = {f"t {i:02d}/x.y-z": text for i, text in enumerate([*_AWKWARD_TEXTS, "y" * 8000])}
+    store.log_batch(
+        run_id,
+        params=[Param(key, value) for key, value in params.items()],
+        tags=[RunTag(key, value) for key, value in tags.items()],
+    )
+    (found,) = store.search_runs([experiment_id])
+    assert found.data.params == params
+    assert list(found.data.params) == sorted(params)
+    assert found.data.tags == {**tags, "mlflow.runName": "awkward"}
+    assert list(found.data.tags) == sorted([*tags, "mlflow.runName"])
+    assert store.get_run(run_id) == found

@@ -107,8 +107,10 @@ def test_order_by_one_key_pages_across_segments(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if probe == "tiny":  # every bounded prefix falls short: the whole-segment query runs as well
-        monkeypatch.setattr(run_search, "_PROBE_FACTOR", 1)
-        monkeypatch.setattr(run_search, "_PROBE_MIN", 1)
+        for factor in ("_PROBE_SHORT_FACTOR", "_PROBE_FACTOR"):
+            monkeypatch.setattr(run_search, factor, 1)
+        for least in ("_PROBE_SHORT_MIN", "_PROBE_MIN"):
+            monkeypatch.setattr(run_search, least, 1)
     runs = _populate(store, new_run)
     for kind, key in (("metric", "metrics.m"), ("param", "params.p"), ("tag", "tags.t")):
         for ascending in (True, False):

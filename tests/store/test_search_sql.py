@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from wayline.entities import Metric, Param
 from wayline.errors import InvalidParameterValue
-from wayline.store.sql import SqlTrackingStore, page_token
+from wayline.store.sql import SqlTrackingStore, page_token, run_search
 from wayline.store.sql.search_sql import glob_pattern, like_pattern
 
 
@@ -88,11 +88,15 @@ def test_sqlite_plan_uses_indexes(tmp_path: object, artifact_root: str) -> None:
         assert any(name in step for step in plan for name in indexes), plan
 
 
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("analyze", [False, True])
-def test_sqlite_order_by_one_key_starts_from_its_index(
-    tmp_path: object, artifact_root: str, analyze: bool
+def test_sqlite_order_by_one_key_walks_its_index_in_order(
+    tmp_path: object, artifact_root: str, analyze: bool, direction: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bounded head of the order key's index drives the join, with or without planner statistics."""
+    """The head of the order key's index drives the join, with or without planner statistics, bounded by the
+    head's last entry and in the index's order, so that no sort of the joined head is needed (at most of the
+    run ids of equal values, descending) and SQLite stops at the page's last match."""
+    monkeypatch.setattr(run_search, "_PROBE_SHORT_MIN", 8)  # a head shorter than the segment: it has an edge
     with SqlTrackingStore(f"sqlite:///{tmp_path}/order.db", artifact_root) as store:
         experiment_id = store.create_experiment("order")
         for i in range(40):
@@ -111,19 +115,20 @@ def test_sqlite_order_by_one_key_starts_from_its_index(
         def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
             statements.append((statement, parameters))
 
-        store.search_runs(
+        page = store.search_runs(
             [experiment_id],
             filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
-            order_by=["metrics.m1 DESC"],
-            max_results=3,
+            order_by=[f"metrics.m1 {direction}"],
+            max_results=2,
         )
-        sql, parameters = next(s for s in statements if "CROSS JOIN" in s[0])
+        assert len(page) == 2
+        edge = "order_0.value <= ?" if direction == "ASC" else "order_0.value >= ?"
+        sql, parameters = next(s for s in statements if "CROSS JOIN" in s[0] and edge in s[0])
         with store.engine.connect() as conn:
             plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
-        loops = [
-            step
-            for step in plan
-            if step.startswith(("SCAN", "SEARCH")) and "latest_metrics USING" not in step
-        ]
-        assert loops[0] == "SCAN order_0", plan
-        assert "ix_latest_metrics_key_nan_value" in " ".join(plan), plan
+        loops = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+        bound = "value<?" if direction == "ASC" else "value>?"
+        index = "ix_latest_metrics_key_nan_value"
+        walk = f"SEARCH order_0 USING COVERING INDEX {index} (key=? AND is_nan=? AND {bound})"
+        assert loops[0] == walk, plan
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
