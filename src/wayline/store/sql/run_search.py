@@ -338,13 +338,11 @@ def _read_segment(
 ) -> list[tuple[sa.Row[Any], Any]]:
     """Up to ``limit`` runs of ``segment`` in order, each with its value of the key.
 
-    A present key is read from a bounded head of its index first: the first ``probe`` entries in order (a
-    subquery with LIMIT), joined to the runs and the filter, and on SQLite the join order is forced (``CROSS
-    JOIN``) so that the head drives whatever the statistics. Only if the head held too few matches and the
+    A present key is read from a bounded head of its index first: the first ``probe`` entries in order. On
+    PostgreSQL that is a subquery with LIMIT, joined to the runs and the filter; on SQLite the head is read
+    in index order with its join order forced (``_read_head_in_order``), so that the head drives whatever
+    the statistics and SQLite stops at the page's last match. Only if the head held too few matches and the
     segment goes on is the whole segment read, with the planner's choice of plan (a selective filter).
-
-    On SQLite the head is read in index order instead (``_read_head_in_order``), so that SQLite stops at
-    the page's last match and needs no sort.
 
     Rows are fetched in one call and the key's value read by position (``_value`` is the last column of
     every segment query): iterating a result fetches row by row, and a row's mapping view costs more than
@@ -416,15 +414,15 @@ class _SegmentQueries:
         return walk.order_by(*_index_order(self.key)).limit(probe)
 
     def head(self, probe: int) -> sa.Select[Any]:
-        """The matches among the first ``probe`` entries of the key's index in the segment."""
+        """The matches among the first ``probe`` entries of the key's index in the segment (PostgreSQL)."""
         return self._kept(
             "head",
             probe,
-            lambda: _present_query(self.key, self._bounded(probe), forced=True).limit(self.limit),
+            lambda: _present_query(self.key, self._bounded(probe)).limit(self.limit),
         )
 
     def head_size(self, probe: int) -> sa.Select[Any]:
-        """How many entries that head holds (fewer than ``probe``: it was the whole segment)."""
+        """How many entries that head holds (fewer than ``probe``: it was the whole segment; PostgreSQL)."""
         return self._kept(
             "size", probe, lambda: sa.select(sa.func.count()).select_from(self._bounded(probe).subquery())
         )
@@ -519,13 +517,11 @@ def _key_rows(
     return stmt
 
 
-def _present_query(key: _KeyOrder, rows: sa.Select[Any], *, forced: bool = False) -> sa.Select[Any]:
-    """The runs whose key row is in ``rows`` and that pass the filter, in the key's order. ``forced``: on
-    SQLite, join in the written order, ``rows`` first (``CROSS JOIN``)."""
+def _present_query(key: _KeyOrder, rows: sa.Select[Any]) -> sa.Select[Any]:
+    """The runs whose key row is in ``rows`` and that pass the filter, in the key's order."""
     order_0 = rows.subquery("order_0")
-    join = _cross_join if forced and key.dialect == "sqlite" else _inner_join
     on = order_0.c.run_id == t.runs.c.run_id
-    source, where = _filter(join(order_0, t.runs, on), key.expr, key.dialect, join=join)
+    source, where = _filter(order_0.join(t.runs, on), key.expr, key.dialect)
     stmt = sa.select(t.runs, order_0.c.value.label("_value")).select_from(source)
     return stmt.where(*key.shape.scope(), *where).order_by(*_value_order(order_0.c, key.ascending))
 
