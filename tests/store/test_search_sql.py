@@ -7,6 +7,7 @@ import math
 import pytest
 import sqlalchemy as sa
 
+from conftest import PostgresServer
 from wayline.entities import Metric, Param
 from wayline.errors import InvalidParameterValue
 from wayline.store.sql import SqlTrackingStore, page_token, run_search
@@ -132,3 +133,78 @@ def test_sqlite_order_by_one_key_walks_its_index_in_order(
         walk = f"SEARCH order_0 USING COVERING INDEX {index} (key=? AND is_nan=? AND {bound})"
         assert loops[0] == walk, plan
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def _plan_nodes(node: dict[str, object]) -> list[dict[str, object]]:
+    """Every node of a PostgreSQL ``EXPLAIN (FORMAT JSON)`` plan, depth first."""
+    children = node.get("Plans", [])
+    assert isinstance(children, list)
+    return [node, *(n for child in children for n in _plan_nodes(child))]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
+    postgres_server: PostgresServer, artifact_root: str, direction: str
+) -> None:
+    """On PostgreSQL the head of the order key's index drives nested loops that look up each entry's run and
+    filter rows by key, so that the head's order holds and no sort follows the join. With statistics of
+    2,000 runs of nine params each, the planner would otherwise hash-join the head with a scan of every run
+    of the experiment and every row the filter matches, whose cost grows with the experiment, and sort the
+    result."""
+    with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
+        experiment_id = store.create_experiment("order")
+        template = store.create_run(experiment_id, user_id="u", start_time=0).info.run_id
+        with store.engine.begin() as conn:  # 2,000 runs at once, each a copy of the template
+            new_id = "md5(g::text)"
+            conn.exec_driver_sql(
+                "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
+                f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, experiment_id, 'run-' || g, "
+                "user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
+                "FROM runs, generate_series(1, 2000) AS g WHERE run_id = %(template)s",
+                {"template": template},
+            )
+            conn.exec_driver_sql(  # p1 is x or y, p2 to p9 other values
+                f"INSERT INTO params (run_id, key, value) SELECT {new_id}, 'p' || k, CASE WHEN k > 1 THEN "
+                "'v' || mod(g, 37) WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
+                "FROM generate_series(1, 2000) AS g, generate_series(1, 9) AS k"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO latest_metrics (run_id, key, value, is_nan, step, timestamp) "
+                f"SELECT {new_id}, 'm0', mod(g * 7, 2000) / 2000.0, false, 0, 0 "
+                "FROM generate_series(1, 2000) AS g"
+            )
+            conn.exec_driver_sql("ANALYZE")
+            descending = "DESC" if direction == "DESC" else "ASC"
+            expected = (
+                conn.exec_driver_sql(
+                    "SELECT m.run_id FROM latest_metrics m JOIN params p ON p.run_id = m.run_id AND p.key = 'p1' "
+                    "WHERE m.key = 'm0' AND m.value < 0.5 AND p.value = 'x' "
+                    f"ORDER BY m.value {descending}, m.run_id LIMIT 100"
+                )
+                .scalars()
+                .all()
+            )
+        statements: list[tuple[str, object]] = []
+
+        @sa.event.listens_for(store.engine, "before_cursor_execute")
+        def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+            statements.append((statement, parameters))
+
+        page = store.search_runs(
+            [experiment_id],
+            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
+            order_by=[f"metrics.m0 {direction}"],
+            max_results=100,
+        )
+        assert [run.info.run_id for run in page] == expected
+        sql, parameters = next(s for s in statements if "order_0" in s[0])
+        with store.engine.connect() as conn:
+            explained = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
+    nodes = _plan_nodes(explained[0]["Plan"])
+    kinds = [node["Node Type"] for node in nodes]
+    # No sort after the join (the head itself may sort the run ids of equal values, descending).
+    assert kinds[:2] == ["Limit", "Nested Loop"], kinds
+    assert "Hash Join" not in kinds, kinds
+    assert "Merge Join" not in kinds, kinds
+    assert "Seq Scan" not in kinds, kinds

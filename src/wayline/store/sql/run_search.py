@@ -339,7 +339,8 @@ def _read_segment(
     """Up to ``limit`` runs of ``segment`` in order, each with its value of the key.
 
     A present key is read from a bounded head of its index first: the first ``probe`` entries in order. On
-    PostgreSQL that is a subquery with LIMIT, joined to the runs and the filter; on SQLite the head is read
+    PostgreSQL that is a subquery with LIMIT whose entries each look up their run and the filter
+    (``_head_query``); on SQLite the head is read
     in index order with its join order forced (``_read_head_in_order``), so that the head drives whatever
     the statistics and SQLite stops at the page's last match. Only if the head held too few matches and the
     segment goes on is the whole segment read, with the planner's choice of plan (a selective filter).
@@ -418,7 +419,7 @@ class _SegmentQueries:
         return self._kept(
             "head",
             probe,
-            lambda: _present_query(self.key, self._bounded(probe)).limit(self.limit),
+            lambda: _head_query(self.key, self._bounded(probe)).limit(self.limit),
         )
 
     def head_size(self, probe: int) -> sa.Select[Any]:
@@ -524,6 +525,27 @@ def _present_query(key: _KeyOrder, rows: sa.Select[Any]) -> sa.Select[Any]:
     source, where = _filter(order_0.join(t.runs, on), key.expr, key.dialect)
     stmt = sa.select(t.runs, order_0.c.value.label("_value")).select_from(source)
     return stmt.where(*key.shape.scope(), *where).order_by(*_value_order(order_0.c, key.ascending))
+
+
+def _head_query(key: _KeyOrder, rows: sa.Select[Any]) -> sa.Select[Any]:
+    """The runs whose key row is in ``rows``, a bounded head of the key's index, that pass the filter, in the
+    key's order (PostgreSQL). Each head entry looks up its run and the filter's rows in a ``LATERAL``
+    subquery, which ``OFFSET 0`` keeps PostgreSQL from flattening into the outer join: the planner would
+    hash-join the head with a scan of every run of the experiments and every row the filter matches, which
+    grows with the experiments and needs a sort after; these nested loops are bounded by the head, keep its
+    order and stop at the page's last match (2,000 runs, a page of 100 among 404 entries: ~2.5 against
+    ~5 ms)."""
+    order_0 = rows.subquery("order_0")
+    source, where = _filter(t.runs, key.expr, key.dialect)
+    run = (
+        sa.select(t.runs)
+        .select_from(source)
+        .where(t.runs.c.run_id == order_0.c.run_id, *key.shape.scope(), *where)
+        .offset(0)
+        .lateral("run")
+    )
+    stmt = sa.select(*run.c, order_0.c.value.label("_value")).select_from(order_0.join(run, sa.true()))
+    return stmt.order_by(*_value_order(order_0.c, key.ascending))
 
 
 def _in_order_query(key: _KeyOrder, segment: _Segment, resumed: bool, bounded: bool) -> sa.Select[Any]:
