@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from wayline.artifacts.path import join_path, safe_relative_path, uri_scheme
 from wayline.artifacts.transfer import (
+    TEMP_NAME_LENGTH,
     TEMP_PREFIX,
     download_target,
     plan_dir_upload,
@@ -100,7 +101,9 @@ class LocalArtifactRepository:
                     _remove(entry)
             return
         parent, _, name = rel.rpartition("/")
-        _remove(self._real(parent, "artifact_path", artifact_path) / name)
+        target = self._real(parent, "artifact_path", artifact_path) / name
+        _check_lengths(name, str(target), "artifact_path", artifact_path)
+        _remove(target)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         """The direct children of ``path``, sorted by path; ``[]`` for a file or a missing path."""
@@ -149,11 +152,14 @@ class LocalArtifactRepository:
         return real.open("rb")
 
     def _real(self, rel: str, field: str, original: object) -> Path:
-        """The real path of the safe relative path ``rel``; refused unless it lies inside the real root."""
+        """The real path of the safe relative path ``rel``; refused unless it lies inside the real root and
+        the filesystem can name it."""
         real_root = os.path.realpath(self.root)
+        _check_lengths(rel, real_root, field, original)
         real = os.path.realpath(os.path.join(real_root, *rel.split("/"))) if rel else real_root
         if not _is_within(real, real_root):
             raise invalid_value(field, original, "resolves outside the artifact root")
+        _check_lengths("", real, field, original)
         return Path(real)
 
     def _make_dirs(self, rel: str, field: str, original: object) -> None:
@@ -163,11 +169,33 @@ class LocalArtifactRepository:
         """The real path to write ``rel`` to, with its parent directories created."""
         if not rel:
             raise invalid_value(field, original, "must name a file, not the artifact root")
-        _make_real_dirs(self._real(rel, field, original).parent, field, original)
+        parent = self._real(rel, field, original).parent
+        sibling = os.path.join(parent, "t" * TEMP_NAME_LENGTH)  # as long as the temporary sibling's path
+        _check_lengths("", sibling, field, original)
+        _make_real_dirs(parent, field, original)
         target = self._real(rel, field, original)  # again: the directories now exist
         if target.is_dir():
             raise invalid_value(field, original, "is an existing directory")
         return target
+
+
+def _limit(path: str, name: str, default: int) -> int:
+    """A filesystem limit of ``path`` (``os.pathconf``), or ``default`` where it cannot be read."""
+    try:
+        return os.pathconf(path or ".", name)
+    except (OSError, ValueError, AttributeError):  # a missing path, an unknown name, no pathconf (Windows)
+        return default
+
+
+def _check_lengths(rel: str, real: str, field: str, original: object) -> None:
+    """Refuse a name in ``rel`` longer than the filesystem allows (``NAME_MAX``, 255 bytes on most) and a
+    real path ``real`` as long as ``PATH_MAX``: the system call would fail with ``ENAMETOOLONG``."""
+    if rel:
+        name_max = _limit(real, "PC_NAME_MAX", 255)
+        if any(len(os.fsencode(name)) > name_max for name in rel.split("/")):
+            raise invalid_value(field, original, f"has a name longer than {name_max} bytes")
+    if real and len(os.fsencode(real)) >= _limit(real, "PC_PATH_MAX", 4096):
+        raise invalid_value(field, original, "is too long for the filesystem")
 
 
 def _make_real_dirs(directory: Path, field: str, original: object) -> None:

@@ -29,6 +29,9 @@ from wayline.errors import invalid_value
 
 #: Name prefix of the temporary siblings used for atomic writes; never listed or downloaded.
 TEMP_PREFIX = ".wayline-tmp-"
+_TEMP_TOKEN_BYTES = 8
+#: The length of a temporary file's name (:func:`reserve_temp`).
+TEMP_NAME_LENGTH = len(TEMP_PREFIX) + 2 * _TEMP_TOKEN_BYTES
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ _exchange = _renameat2()
 def reserve_temp(directory: Path) -> Path:
     """Create an empty temporary file in ``directory`` (mode from the umask, like any written file)."""
     while True:
-        temp = directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        temp = directory / f"{TEMP_PREFIX}{secrets.token_hex(_TEMP_TOKEN_BYTES)}"
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         except FileExistsError:
