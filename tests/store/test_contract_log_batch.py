@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 
 import pytest
+import sqlalchemy as sa
 
 from wayline.entities import Metric, Param, RunTag
 from wayline.errors import InvalidParameterValue, ResourceNotFound
@@ -41,6 +42,59 @@ def test_params_are_immutable(store: SqlTrackingStore, new_run: Callable[..., st
     assert run.data.metrics == ()
     assert "t" not in run.data.tags
     assert store.get_metric_history(run_id, "m").items == []
+
+
+def test_one_param_or_one_tag(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    """A batch of one param or one tag (log-parameter, set-tag) keeps every rule of a larger batch."""
+    run_id = new_run()
+    store.log_batch(run_id, params=[Param("lr", "0.1")])
+    store.log_batch(run_id, params=[Param("lr", "0.1")])  # again, the same value: fine
+    message = (
+        "Changing param values is not allowed. Param with key='lr' was already logged with value='0.1' "
+        f"for run ID='{run_id}'. Attempted logging new value '0.2'."
+    )
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
+        store.log_batch(run_id, params=[Param("lr", "0.2")])
+    store.log_batch(run_id, tags=[RunTag("t", "1")])
+    store.log_batch(run_id, tags=[RunTag("t", "2")])  # a tag is replaced
+    store.log_batch(run_id, tags=[RunTag("mlflow.runName", "renamed")])  # and renames the run
+    store.delete_run(run_id)
+    inactive = f"The run {run_id} must be in the 'active' state. Current state is deleted."
+    for batch in (
+        {"params": [Param("p", "x")]},
+        {"params": [Param("lr", "0.1")]},
+        {"tags": [RunTag("t", "3")]},
+    ):
+        with pytest.raises(InvalidParameterValue, match=re.escape(inactive)):
+            store.log_batch(run_id, **batch)  # type: ignore[arg-type]
+    for batch in ({"params": [Param("p", "x")]}, {"tags": [RunTag("t", "3")]}):
+        with pytest.raises(ResourceNotFound, match="Run with id=nope not found"):
+            store.log_batch("nope", **batch)  # type: ignore[arg-type]
+    store.restore_run(run_id)
+    run = store.get_run(run_id)
+    assert run.data.params == {"lr": "0.1"}
+    assert run.data.tags["t"] == "2"
+    assert run.info.run_name == "renamed"
+
+
+def test_one_new_param_or_tag_is_one_statement(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
+    """A new param, or a tag set, is one INSERT that checks its run itself: nothing else is read first."""
+    run_id = new_run()
+    statements: list[str] = []
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def capture(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    store.log_batch(run_id, params=[Param("lr", "0.1")])
+    store.log_batch(run_id, tags=[RunTag("t", "1")])
+    store.log_batch(run_id, tags=[RunTag("t", "2")])
+    # The store's own statements (not its statistics keeper's, which reads PostgreSQL's catalog).
+    writes = [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ANALYZE")) and "pg_" not in s]
+    assert len(writes) == 3, writes
+    assert all(s.startswith("INSERT INTO") and "EXISTS" in s for s in writes), writes
+    assert store.get_run(run_id).data.params == {"lr": "0.1"}
+    assert store.get_run(run_id).data.tags["t"] == "2"
 
 
 def test_conflicting_duplicates_in_one_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:

@@ -56,6 +56,16 @@ def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, A
         result.close()
 
 
+def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
+    """How many rows ``stmt`` (an INSERT, UPDATE or DELETE) changed."""
+    compiled = _compiled(conn, stmt)
+    result = conn.exec_driver_sql(compiled.sql, _arguments(compiled, params))
+    try:
+        return int(result.rowcount)
+    finally:
+        result.close()
+
+
 def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> None:
     """``stmt`` once per row of ``rows`` (one executemany)."""
     compiled = _compiled(conn, stmt)
@@ -63,4 +73,4 @@ def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence
     conn.exec_driver_sql(compiled.sql, args[0] if len(args) == 1 else args)
 
 
-__all__ = ["driver_execute_many", "driver_rows"]
+__all__ = ["driver_execute_many", "driver_rowcount", "driver_rows"]

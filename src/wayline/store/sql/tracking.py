@@ -39,6 +39,7 @@ from wayline.store.sql import datasets as dataset_inputs
 from wayline.store.sql import (
     experiments,
     ingest,
+    ingest_one,
     logged_model_search,
     logged_models,
     metric_history,
@@ -213,7 +214,14 @@ class SqlTrackingStore:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        """All or nothing, in one transaction; see :mod:`wayline.store.sql.ingest`."""
+        """All or nothing, in one transaction; see :mod:`wayline.store.sql.ingest` (and
+        :mod:`wayline.store.sql.ingest_one` for a single param or tag)."""
+        if ingest_one.applies(metrics, params, tags):
+            with transaction(self._engine, write=True, one_statement=True) as conn:
+                written = ingest_one.write(conn, run_id, params, tags)
+            if written:
+                self.statistics.wrote()
+                return
         copy = True
         at_once = ingest.one_statement(self._engine.dialect.name, metrics, params, tags)
         param_races = 0
