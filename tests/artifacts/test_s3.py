@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +19,7 @@ from wayline.artifacts import ArtifactRepository, get_artifact_repository
 from wayline.artifacts.multipart import UploadedPart, supports_multipart
 from wayline.artifacts.s3 import MULTIPART_THRESHOLD, S3ArtifactRepository
 from wayline.entities import FileInfo
-from wayline.errors import InvalidParameterValue, ResourceNotFound
+from wayline.errors import InvalidParameterValue, ResourceNotFound, TemporarilyUnavailable
 
 MiB = 1024 * 1024
 
@@ -404,6 +406,62 @@ def test_an_unreachable_endpoint_is_temporarily_unavailable(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     with pytest.raises(TemporarilyUnavailable, match="unreachable"):
         S3ArtifactRepository(f"s3://{s3.bucket}/{prefix}").list_artifacts()
+
+
+class _FailingS3(http.server.BaseHTTPRequestHandler):
+    """An S3 endpoint that answers every request with one S3 error (``status`` and ``code``)."""
+
+    status = 503
+    code = "SlowDown"
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = f"<?xml version='1.0'?><Error><Code>{self.code}</Code><Message>no</Message></Error>"
+        data = body.encode() if self.command != "HEAD" else b""
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _answer  # noqa: N815 (http.server's names)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+_FAILING_CALLS: dict[str, Callable[[S3ArtifactRepository], object]] = {
+    "write_bytes": lambda r: r.write_bytes("a/x.txt", b"x"),
+    "list_artifacts": lambda r: r.list_artifacts("a"),
+}
+
+
+@pytest.mark.parametrize(
+    ("operation", "failure"),
+    [
+        ("write_bytes", (503, "SlowDown", TemporarilyUnavailable)),
+        ("list_artifacts", (500, "InternalError", TemporarilyUnavailable)),
+        ("write_bytes", (400, "KeyTooLongError", InvalidParameterValue)),
+    ],
+)
+def test_s3_failures_become_the_errors_clients_act_on(
+    s3: S3Server, monkeypatch: pytest.MonkeyPatch, operation: str, failure: tuple[int, str, type[Exception]]
+) -> None:
+    """An S3 that is busy or failing (5xx, once boto3's own retries are spent) is a 503 that clients retry,
+    not a 500; a key S3 finds too long is the caller's error (400)."""
+    status, code, error = failure
+    handler = type("Handler", (_FailingS3,), {"status": status, "code": code})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("WAYLINE_S3_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        repository = S3ArtifactRepository(f"s3://{s3.bucket}/failing")
+        with pytest.raises(error, match=code):
+            _FAILING_CALLS[operation](repository)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # -- bad paths --------------------------------------------------------------------------------------------

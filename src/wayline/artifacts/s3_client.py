@@ -27,7 +27,18 @@ if TYPE_CHECKING:
 _ENDPOINT_ENV = ("WAYLINE_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")
 _IGNORE_TLS_ENV = ("WAYLINE_S3_IGNORE_TLS", "MLFLOW_S3_IGNORE_TLS")
 _NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})
-_REFUSED = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidArgument", "MalformedXML"})
+_REFUSED = frozenset(
+    {
+        "InvalidPart",
+        "InvalidPartOrder",
+        "EntityTooSmall",
+        "InvalidArgument",
+        "MalformedXML",
+        "KeyTooLongError",
+    }
+)
+#: S3 is overloaded or failing, or the request timed out: worth retrying (boto3 already did, a few times).
+_BUSY = frozenset({"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"})
 _DENIED = frozenset({"AccessDenied", "403", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 
 
@@ -106,6 +117,9 @@ def _client_error(exc: Any, path: str, upload_id: str | None) -> WaylineError:
         return InvalidParameterValue(f"S3 refused the request for artifact '{path}' ({code}): {message}")
     if code in _DENIED:
         return PermissionDenied(f"S3 denied access to artifact '{path}' ({code})")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in _BUSY or (isinstance(status, int) and status >= 500):
+        return TemporarilyUnavailable(f"The S3 artifact store failed or is busy ({code}); try again")
     return InternalError(f"S3 error {code} for artifact '{path}'")
 
 
