@@ -495,7 +495,12 @@ OPERATIONS: dict[str, Callable[[LocalArtifactRepository, str, Path], object]] = 
 }
 
 
-@pytest.mark.parametrize("bad", BAD_PATHS)
+# Names the filesystem cannot hold: over 255 bytes (128 'é' are 256 bytes in UTF-8), or a path as long as
+# PATH_MAX with the root in front. The system call would fail with ENAMETOOLONG; they are refused before.
+TOO_LONG = ["a" * 256, "d/" + "é" * 128, "/".join(["c" * 250] * 16) + "/" + "d" * 80]
+
+
+@pytest.mark.parametrize("bad", BAD_PATHS + TOO_LONG)
 @pytest.mark.parametrize("operation", OPERATIONS.values(), ids=OPERATIONS.keys())
 def test_bad_paths_are_refused_and_change_nothing(
     repo: LocalArtifactRepository,
@@ -507,28 +512,4 @@ def test_bad_paths_are_refused_and_change_nothing(
     before = snapshot(tmp_path)
     with pytest.raises(InvalidParameterValue, match=r"^Invalid value .* for parameter '\w+': "):
         operation(repo, bad, tmp_path)
-    assert snapshot(tmp_path) == before
-
-
-@pytest.mark.parametrize(
-    "long",
-    ["a" * 256, "d/" + "é" * 128, "/".join(["c" * 250] * 16) + "/" + "d" * 80],
-    ids=["name", "bytes", "path"],
-)
-@pytest.mark.parametrize("operation", OPERATIONS.values(), ids=OPERATIONS.keys())
-def test_names_the_filesystem_cannot_hold_are_refused_and_change_nothing(
-    repo: LocalArtifactRepository,
-    source: Path,
-    tmp_path: Path,
-    operation: Callable[[LocalArtifactRepository, str, Path], object],
-    long: str,
-) -> None:
-    """A name over 255 bytes (128 'é' are 256 bytes in UTF-8), or a path that is as long as PATH_MAX with
-    the root in front, would fail with ENAMETOOLONG in the system call: it is refused before."""
-    before = snapshot(tmp_path)
-    with pytest.raises(
-        InvalidParameterValue,
-        match=r"for parameter '\w+': (has a name longer than|is too long|longer than the limit)",
-    ):
-        operation(repo, long, tmp_path)
     assert snapshot(tmp_path) == before

@@ -14,6 +14,17 @@ from wayline.store.sql import SqlTrackingStore, page_token, run_search
 from wayline.store.sql.search_sql import glob_pattern, like_pattern
 
 
+def _captured(engine: sa.Engine) -> list[tuple[str, object]]:
+    """The ``(statement, parameters)`` that ``engine`` executes from now on, as they are executed."""
+    statements: list[tuple[str, object]] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+        statements.append((statement, parameters))
+
+    return statements
+
+
 @pytest.mark.parametrize(
     ("pattern", "like", "glob"),
     [
@@ -69,11 +80,7 @@ def test_sqlite_plan_uses_indexes(tmp_path: object, artifact_root: str) -> None:
                 metrics=[Metric(f"m{k}", i / 20, 1, 0) for k in range(3)],
                 params=[Param(f"p{k}", str(i % 3)) for k in range(3)],
             )
-        statements: list[tuple[str, object]] = []
-
-        @sa.event.listens_for(store.engine, "before_cursor_execute")
-        def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
-            statements.append((statement, parameters))
+        statements = _captured(store.engine)
 
         store.search_runs(
             [experiment_id],
@@ -110,11 +117,7 @@ def test_sqlite_order_by_one_key_walks_its_index_in_order(
         if analyze:
             with store.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
-        statements: list[tuple[str, object]] = []
-
-        @sa.event.listens_for(store.engine, "before_cursor_execute")
-        def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
-            statements.append((statement, parameters))
+        statements = _captured(store.engine)
 
         page = store.search_runs(
             [experiment_id],
@@ -178,18 +181,15 @@ def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
             descending = "DESC" if direction == "DESC" else "ASC"
             expected = (
                 conn.exec_driver_sql(
-                    "SELECT m.run_id FROM latest_metrics m JOIN params p ON p.run_id = m.run_id AND p.key = 'p1' "
+                    "SELECT m.run_id FROM latest_metrics m "
+                    "JOIN params p ON p.run_id = m.run_id AND p.key = 'p1' "
                     "WHERE m.key = 'm0' AND m.value < 0.5 AND p.value = 'x' "
                     f"ORDER BY m.value {descending}, m.run_id LIMIT 100"
                 )
                 .scalars()
                 .all()
             )
-        statements: list[tuple[str, object]] = []
-
-        @sa.event.listens_for(store.engine, "before_cursor_execute")
-        def capture(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
-            statements.append((statement, parameters))
+        statements = _captured(store.engine)
 
         page = store.search_runs(
             [experiment_id],
