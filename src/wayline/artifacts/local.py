@@ -9,6 +9,7 @@ in memory whole.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -102,7 +103,7 @@ class LocalArtifactRepository:
             return
         parent, _, name = rel.rpartition("/")
         target = self._real(parent, "artifact_path", artifact_path) / name
-        _check_lengths(name, str(target), "artifact_path", artifact_path)
+        _check_lengths(name, str(target), _limits(self.root), "artifact_path", artifact_path)
         _remove(target)
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
@@ -155,11 +156,12 @@ class LocalArtifactRepository:
         """The real path of the safe relative path ``rel``; refused unless it lies inside the real root and
         the filesystem can name it."""
         real_root = os.path.realpath(self.root)
-        _check_lengths(rel, real_root, field, original)
+        limits = _limits(real_root)
+        _check_lengths(rel, "", limits, field, original)
         real = os.path.realpath(os.path.join(real_root, *rel.split("/"))) if rel else real_root
         if not _is_within(real, real_root):
             raise invalid_value(field, original, "resolves outside the artifact root")
-        _check_lengths("", real, field, original)
+        _check_lengths("", real, limits, field, original)
         return Path(real)
 
     def _make_dirs(self, rel: str, field: str, original: object) -> None:
@@ -171,7 +173,7 @@ class LocalArtifactRepository:
             raise invalid_value(field, original, "must name a file, not the artifact root")
         parent = self._real(rel, field, original).parent
         sibling = os.path.join(parent, "t" * TEMP_NAME_LENGTH)  # as long as the temporary sibling's path
-        _check_lengths("", sibling, field, original)
+        _check_lengths("", sibling, _limits(self.root), field, original)
         _make_real_dirs(parent, field, original)
         target = self._real(rel, field, original)  # again: the directories now exist
         if target.is_dir():
@@ -179,22 +181,30 @@ class LocalArtifactRepository:
         return target
 
 
-def _limit(path: str, name: str, default: int) -> int:
-    """A filesystem limit of ``path`` (``os.pathconf``), or ``default`` where it cannot be read."""
+def _limits(root: str | Path) -> tuple[int, int]:
+    """``NAME_MAX`` and ``PATH_MAX`` of the filesystem that holds ``root`` (or would: the root is created on
+    first write), read from its nearest existing folder."""
+    existing = os.path.abspath(root)
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    return _filesystem_limits(existing)
+
+
+@functools.lru_cache(maxsize=64)
+def _filesystem_limits(folder: str) -> tuple[int, int]:
     try:
-        return os.pathconf(path or ".", name)
-    except (OSError, ValueError, AttributeError):  # a missing path, an unknown name, no pathconf (Windows)
-        return default
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # an unknown name, no pathconf (Windows)
+        return 255, 4096
 
 
-def _check_lengths(rel: str, real: str, field: str, original: object) -> None:
+def _check_lengths(rel: str, real: str, limits: tuple[int, int], field: str, original: object) -> None:
     """Refuse a name in ``rel`` longer than the filesystem allows (``NAME_MAX``, 255 bytes on most) and a
     real path ``real`` as long as ``PATH_MAX``: the system call would fail with ``ENAMETOOLONG``."""
-    if rel:
-        name_max = _limit(real, "PC_NAME_MAX", 255)
-        if any(len(os.fsencode(name)) > name_max for name in rel.split("/")):
-            raise invalid_value(field, original, f"has a name longer than {name_max} bytes")
-    if real and len(os.fsencode(real)) >= _limit(real, "PC_PATH_MAX", 4096):
+    name_max, path_max = limits
+    if any(len(os.fsencode(name)) > name_max for name in rel.split("/") if name):
+        raise invalid_value(field, original, f"has a name longer than {name_max} bytes")
+    if len(os.fsencode(real)) >= path_max:
         raise invalid_value(field, original, "is too long for the filesystem")
 
 
