@@ -306,7 +306,9 @@ def size_notes(all_results: dict[str, Any], args: argparse.Namespace) -> list[st
             if fl is not None:
                 bits.append(f"fluent {fl:,} calls")
             if se:
-                bits.append(f"search {se['runs']:,} runs × {se['reps']} reps")
+                shared = se.get("experiments", 1)
+                among = f" (one experiment of {shared} sharing every key)" if shared > 1 else ""
+                bits.append(f"search {se['runs']:,} runs{among} × {se['reps']} reps")
             if bits:
                 parts.append(f"{label}: " + ", ".join(bits))
         notes.append(f"[bold]{backend}[/bold] sizes — " + "; ".join(parts))
@@ -372,6 +374,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--points", type=int, default=1_000_000, help="points for log_batch and fluent")
     parser.add_argument("--runs", type=int, default=100_000, help="runs in the searched experiment")
     parser.add_argument("--search-reps", type=int, default=30, help="timed searches (after one warm-up)")
+    parser.add_argument(
+        "--experiments",
+        type=int,
+        default=1,
+        help="search: experiments of --runs runs each, sharing every key (a team server); one is searched",
+    )
     parser.add_argument("--skip-mlflow", action="store_true", help="run Wayline only")
     parser.add_argument(
         "--mlflow-budget-seconds",
@@ -439,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
                     str(args.runs),
                     "--search-reps",
                     str(args.search_reps),
+                    "--experiments",
+                    str(args.experiments),
                     "--seed",
                     str(args.seed),
                 ]

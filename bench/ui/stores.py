@@ -164,10 +164,20 @@ def _artifact_location(conn: sqlite3.Connection, experiment_id: str) -> str:
 class _Inserter:
     """``executemany`` into a table by column name, checked against the table's columns."""
 
-    def __init__(self, conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        table: str,
+        columns: Iterable[str],
+        constants: dict[str, Any] | None = None,
+    ) -> None:
+        """``constants``: columns given the same value in every row, where the table has them (Wayline's
+        params, tags and latest metrics carry their run's experiment; MLflow's do not)."""
         info = conn.execute(f"PRAGMA table_info({table})").fetchall()
         known = {row[1]: row for row in info}
-        self.columns = list(columns)
+        present = {name: value for name, value in (constants or {}).items() if name in known}
+        self.extra = tuple(present.values())
+        self.columns = [*columns, *present]
         unknown = [c for c in self.columns if c not in known]
         if unknown:
             raise RuntimeError(f"{table} has no column(s) {unknown}: the product's schema changed")
@@ -182,7 +192,7 @@ class _Inserter:
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            self.conn.executemany(self.sql, rows)
+            self.conn.executemany(self.sql, [(*row, *self.extra) for row in rows] if self.extra else rows)
 
 
 def _bulk_insert(
@@ -212,10 +222,12 @@ def _bulk_insert(
                 *extra,
             ],
         )
-        params = _Inserter(conn, "params", [rid, "key", "value"])
-        tags = _Inserter(conn, "tags", [rid, "key", "value"])
+        experiment = {"experiment_id": int(exp_id)}
+        params = _Inserter(conn, "params", [rid, "key", "value"], experiment)
+        tags = _Inserter(conn, "tags", [rid, "key", "value"], experiment)
         metrics = _Inserter(conn, "metrics", [rid, "key", "value", "timestamp", "step", "is_nan"])
-        latest = _Inserter(conn, "latest_metrics", [rid, "key", "value", "timestamp", "step", "is_nan"])
+        point = [rid, "key", "value", "timestamp", "step", "is_nan"]
+        latest = _Inserter(conn, "latest_metrics", point, experiment)
         extra_values = tuple(naming.run_extra.values())
         for chunk in _chunks(data.iter_runs(), CHUNK_RUNS):
             run_rows, param_rows, tag_rows, metric_rows = [], [], [], []
@@ -254,8 +266,11 @@ def _bulk_insert(
             last = rows[-1]
             done += len(rows)
             on_progress(f"{product}: 1M-point metric", done, data.points)
+        history_latest = _Inserter(
+            conn, "latest_metrics", point, {"experiment_id": int(ids["history_experiment_id"])}
+        )
         with conn:
-            latest.insert([last])
+            history_latest.insert([last])
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()

@@ -49,6 +49,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--search-reps", type=int, default=30)
     parser.add_argument(
+        "--experiments",
+        type=int,
+        default=1,
+        help="search: spread the runs over this many experiments sharing every key; the first is searched",
+    )
+    parser.add_argument(
         "--budget-seconds",
         type=float,
         default=0.0,
@@ -113,24 +119,29 @@ class SearchRun:
     index: int
     params: dict[str, str]
     metrics: dict[str, float]
+    #: Which of the workload's experiments the run belongs to (0 is the one searched).
+    experiment: int = 0
 
 
-def search_dataset(runs: int, seed: int) -> Iterator[SearchRun]:
-    """The seeded runs of the search workload: 10 params (p1 in x/y/z/w), 5 uniform metrics m0..m4."""
+def search_dataset(runs: int, seed: int, experiments: int = 1) -> Iterator[SearchRun]:
+    """The seeded runs of the search workload: 10 params (p1 in x/y/z/w), 5 uniform metrics m0..m4;
+    ``runs`` in each of ``experiments`` experiments, dealt in turn (run ``i`` in experiment ``i %
+    experiments``), all sharing the same keys, as the experiments of a team server do."""
     rng = random.Random(seed)
-    for i in range(runs):
+    for i in range(runs * experiments):
         params = {
             "p0": str(rng.randrange(1000)),
             "p1": rng.choice(P1_VALUES),
             **{f"p{k}": f"v{rng.randrange(50)}" for k in range(2, N_PARAMS)},
         }
         metrics = {f"m{k}": rng.random() for k in range(N_METRICS)}
-        yield SearchRun(i, params, metrics)
+        yield SearchRun(i, params, metrics, i % experiments)
 
 
 def expected_search(dataset: Sequence[SearchRun]) -> list[int]:
-    """The indexes of the runs the query must return, in order (the Python-side computation)."""
-    hits = [r for r in dataset if r.metrics["m0"] < 0.5 and r.params["p1"] == "x"]
+    """The indexes of the runs the query of experiment 0 must return, in order (the Python-side
+    computation)."""
+    hits = [r for r in dataset if r.experiment == 0 and r.metrics["m0"] < 0.5 and r.params["p1"] == "x"]
     hits.sort(key=lambda r: r.metrics["m1"], reverse=True)
     return [r.index for r in hits[:SEARCH_MAX_RESULTS]]
 

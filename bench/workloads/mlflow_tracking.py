@@ -139,14 +139,14 @@ def _fill(table: sa.Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _populate_api(
-    client: MlflowClient, experiment_id: str, dataset: list[c.SearchRun], budget_seconds: float
+    client: MlflowClient, experiment_ids: list[str], dataset: list[c.SearchRun], budget_seconds: float
 ) -> tuple[list[str], float]:
     """Log the first runs through MLflow's API (create_run + log_batch, as Wayline's population does) for at
     most ``budget_seconds`` or ``API_SAMPLE_RUNS`` runs, to measure MLflow's population rate."""
     run_ids: list[str] = []
     t0 = time.perf_counter()
     for r in dataset[:API_SAMPLE_RUNS]:
-        run_id = client.create_run(experiment_id, run_name=f"run-{r.index}").info.run_id
+        run_id = client.create_run(experiment_ids[r.experiment], run_name=f"run-{r.index}").info.run_id
         ts = c.now_ms()
         client.log_batch(
             run_id,
@@ -162,7 +162,7 @@ def _populate_api(
 
 
 def _populate_bulk(
-    engine: sa.Engine, experiment_id: str, dataset: list[c.SearchRun], *, already: int
+    engine: sa.Engine, experiment_ids: list[str], dataset: list[c.SearchRun], *, already: int
 ) -> list[str]:
     """Insert the runs straight into MLflow's tables, ``POPULATE_CHUNK`` runs per transaction."""
     tables = {n: _table(engine, n) for n in ("runs", "params", "metrics", "latest_metrics", "tags")}
@@ -173,6 +173,7 @@ def _populate_bulk(
         rows: dict[str, list[dict[str, Any]]] = {n: [] for n in tables}
         for offset, r in enumerate(chunk):
             run_id = run_ids[start + offset]
+            experiment_id = experiment_ids[r.experiment]
             ts = base_ms + r.index
             rows["runs"].append(
                 {
@@ -219,16 +220,19 @@ def _analyze(engine: sa.Engine) -> None:
 
 def run_search(args: Any) -> dict[str, Any]:
     client = MlflowClient(tracking_uri=args.uri)  # creates MLflow's schema
-    experiment_id = client.create_experiment(EXPERIMENT)
-    dataset = list(c.search_dataset(args.runs, args.seed))
+    experiment_ids = [
+        client.create_experiment(EXPERIMENT if k == 0 else f"{EXPERIMENT}-{k}")
+        for k in range(args.experiments)
+    ]
+    dataset = list(c.search_dataset(args.runs, args.seed, args.experiments))
     expected = c.expected_search(dataset)
     api_budget = args.budget_seconds / 3 if args.budget_seconds else float("inf")
-    run_ids, api_seconds = _populate_api(client, experiment_id, dataset, api_budget)
+    run_ids, api_seconds = _populate_api(client, experiment_ids, dataset, api_budget)
     api_runs = len(run_ids)
     engine = sa.create_engine(args.uri)
     try:
         t0 = time.perf_counter()
-        run_ids += _populate_bulk(engine, experiment_id, dataset[api_runs:], already=api_runs)
+        run_ids += _populate_bulk(engine, experiment_ids, dataset[api_runs:], already=api_runs)
         bulk_seconds = time.perf_counter() - t0
         _analyze(engine)
     finally:
@@ -238,7 +242,7 @@ def run_search(args: Any) -> dict[str, Any]:
 
     def search() -> list[str]:
         runs = client.search_runs(
-            [experiment_id],
+            [experiment_ids[0]],
             filter_string=c.SEARCH_FILTER,
             run_view_type=ViewType.ACTIVE_ONLY,
             max_results=c.SEARCH_MAX_RESULTS,
@@ -249,9 +253,11 @@ def run_search(args: Any) -> dict[str, Any]:
     result = c.time_search(search, expected_ids, args.search_reps, args.budget_seconds)
     result.update(
         runs=args.runs,
+        experiments=args.experiments,
         populated_by=(
             f"{api_runs} runs through MLflow's API (create_run + log_batch, timed), "
-            f"{args.runs - api_runs} bulk-inserted into MLflow's tables (not a product figure)"
+            f"{args.runs * args.experiments - api_runs} bulk-inserted into MLflow's tables "
+            "(not a product figure)"
         ),
         populate_api_runs=api_runs,
         populate_api_seconds=api_seconds,

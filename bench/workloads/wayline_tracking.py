@@ -99,13 +99,16 @@ def _analyze_postgres(uri: str) -> None:
 def run_search(args: Any) -> dict[str, Any]:
     client = WaylineClient(args.uri)
     try:
-        experiment_id = client.create_experiment(EXPERIMENT)
-        dataset = list(c.search_dataset(args.runs, args.seed))
+        experiment_ids = [
+            client.create_experiment(EXPERIMENT if k == 0 else f"{EXPERIMENT}-{k}")
+            for k in range(args.experiments)
+        ]
+        dataset = list(c.search_dataset(args.runs, args.seed, args.experiments))
         expected = c.expected_search(dataset)
         run_ids: list[str] = []
         t0 = time.perf_counter()
         for r in dataset:
-            run_id = client.create_run(experiment_id, run_name=f"run-{r.index}").info.run_id
+            run_id = client.create_run(experiment_ids[r.experiment], run_name=f"run-{r.index}").info.run_id
             ts = c.now_ms()
             client.log_batch(
                 run_id,
@@ -123,7 +126,7 @@ def run_search(args: Any) -> dict[str, Any]:
 
         def search() -> list[str]:
             page = client.search_runs(
-                [experiment_id],
+                [experiment_ids[0]],
                 filter_string=c.SEARCH_FILTER,
                 max_results=c.SEARCH_MAX_RESULTS,
                 order_by=list(c.SEARCH_ORDER_BY),
@@ -135,9 +138,10 @@ def run_search(args: Any) -> dict[str, Any]:
         client.close()
     result.update(
         runs=args.runs,
+        experiments=args.experiments,
         populated_by="Wayline's API: create_run + log_batch per run",
         populate_seconds=populate_seconds,
-        populate_runs_per_s=args.runs / populate_seconds,
+        populate_runs_per_s=args.runs * args.experiments / populate_seconds,
     )
     return result
 

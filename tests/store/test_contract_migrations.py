@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from wayline.entities import Metric, Param, RunTag
 from wayline.errors import InvalidState
 from wayline.store.sql import SqlTrackingStore, current_revision, head_revision, make_engine, upgrade
-from wayline.store.sql.migrate import MIGRATIONS_DIR, VERSION_TABLE, ensure_schema
+from wayline.store.sql.migrate import MIGRATIONS_DIR, VERSION_TABLE, alembic_config, ensure_schema
 from wayline.store.sql.schema import metadata
 
 
@@ -59,7 +61,7 @@ def test_metadata_equals_migrations(empty_db_url: str) -> None:
         assert _diff(engine) == []
         # The comparison does see indexes and columns: break one and it reports it.
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP INDEX ix_latest_metrics_key_nan_value")
+            conn.exec_driver_sql("DROP INDEX ix_latest_metrics_experiment_key_nan_value")
         assert _diff(engine) != []
     finally:
         engine.dispose()
@@ -139,10 +141,18 @@ def test_upgrade_by_url_is_idempotent(empty_db_url: str) -> None:
     assert upgrade(empty_db_url) == head_revision()
 
 
+def _migrations_until(tmp_path: Path, last: str) -> Path:
+    """A copy of the migration scripts that ends at revision ``last``."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for later in copy.glob("versions/*.py"):
+        if later.name[:4].isdigit() and later.name[:4] > last:
+            later.unlink()
+    return copy
+
+
 def test_upgrading_to_unique_points_keeps_one_of_each(empty_db_url: str, tmp_path: Path) -> None:
-    before = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS_DIR, before, ignore=shutil.ignore_patterns("__pycache__"))
-    (before / "versions" / "0007_metrics_primary_key.py").unlink()
+    before = _migrations_until(tmp_path, "0006")
     engine = make_engine(empty_db_url)
     try:
         assert upgrade(engine, before) == "0006"
@@ -165,3 +175,54 @@ def test_upgrading_to_unique_points_keeps_one_of_each(empty_db_url: str, tmp_pat
         assert primary["constrained_columns"] == ["run_id", "key", "step", "timestamp", "value", "is_nan"]
     finally:
         engine.dispose()
+
+
+def test_rows_carry_their_runs_experiment_down_and_up_again(empty_db_url: str, artifact_root: str) -> None:
+    """Revision 0008 copies each run's experiment to its latest metrics, params and tags (the search indexes
+    start with it); going back to 0007 drops the copies and restores the global indexes, and upgrading again
+    fills them in from the runs."""
+    with SqlTrackingStore(empty_db_url, artifact_root) as store:
+        experiments = [store.create_experiment(name) for name in ("a", "b")]
+        for i in range(6):
+            run_id = store.create_run(experiments[i % 2], user_id="u", start_time=i).info.run_id
+            store.log_batch(
+                run_id,
+                metrics=[Metric("loss", 1 / (i + 1), 1, 0)],
+                params=[Param("p", str(i % 3))],
+                tags=[RunTag("t", "x")],
+            )
+
+        def searched() -> list[list[str]]:
+            return [
+                [r.info.run_id for r in store.search_runs([e], order_by=["metrics.loss"], max_results=10)]
+                for e in experiments
+            ]
+
+        before = searched()
+    engine = make_engine(empty_db_url)
+    tables = ("latest_metrics", "params", "tags")
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0007")
+        inspector = sa.inspect(engine)
+        for table in tables:
+            assert "experiment_id" not in {c["name"] for c in inspector.get_columns(table)}
+        assert "ix_latest_metrics_key_nan_value" in {
+            i["name"] for i in inspector.get_indexes("latest_metrics")
+        }
+
+        assert upgrade(engine) == head_revision()
+        assert _diff(engine) == []
+        with engine.connect() as conn:
+            for table in tables:
+                counts = conn.exec_driver_sql(
+                    f"SELECT count(*), sum(CASE WHEN x.experiment_id = r.experiment_id THEN 1 ELSE 0 END) "
+                    f"FROM {table} AS x JOIN runs AS r ON r.run_id = x.run_id"
+                ).one()
+                assert counts[0] >= 6, (table, counts)
+                assert counts[0] == counts[1], (table, counts)
+    finally:
+        engine.dispose()
+    with SqlTrackingStore(empty_db_url, artifact_root) as store:
+        assert searched() == before
+        assert [len(ids) for ids in before] == [3, 3]

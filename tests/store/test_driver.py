@@ -18,11 +18,14 @@ _INSERT = t.tags.insert()
 def test_driver_statements_match_sqlalchemy(store: SqlTrackingStore) -> None:
     run_id = store.create_run("0", user_id="u", start_time=1, tags=[], run_name="r").info.run_id
     with transaction(store.engine, write=True) as conn:
-        driver_execute_many(conn, _INSERT, [{"run_id": run_id, "key": "a", "value": "1"}])
+        driver_execute_many(conn, _INSERT, [{"run_id": run_id, "key": "a", "value": "1", "experiment_id": 0}])
         driver_execute_many(
             conn,
             _INSERT,
-            [{"value": "2", "key": "b", "run_id": run_id}, {"run_id": run_id, "key": "c", "value": "3"}],
+            [
+                {"experiment_id": 0, "value": "2", "key": "b", "run_id": run_id},
+                {"run_id": run_id, "key": "c", "value": "3", "experiment_id": 0},
+            ],
         )
     with transaction(store.engine) as conn:
         params = {"from_key": "b", "run_id": run_id}

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import PostgresServer
-from wayline.entities import Metric, Param
+from wayline.entities import Metric, Param, RunTag
 from wayline.errors import InvalidParameterValue
 from wayline.store.sql import SqlTrackingStore, page_token, run_search
 from wayline.store.sql.search_sql import glob_pattern, like_pattern
@@ -92,7 +92,7 @@ def test_sqlite_plan_uses_indexes(tmp_path: object, artifact_root: str) -> None:
         with store.engine.connect() as conn:
             plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
         assert not [s for s in plan if s.startswith("SCAN") and "runs" not in s and "order_0" not in s], plan
-        indexes = ("ix_params_key_value", "ix_latest_metrics_key_nan_value")
+        indexes = ("ix_params_experiment_key_value", "ix_latest_metrics_experiment_key_nan_value")
         assert any(name in step for step in plan for name in indexes), plan
 
 
@@ -132,8 +132,11 @@ def test_sqlite_order_by_one_key_walks_its_index_in_order(
             plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
         loops = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
         bound = "value<?" if direction == "ASC" else "value>?"
-        index = "ix_latest_metrics_key_nan_value"
-        walk = f"SEARCH order_0 USING COVERING INDEX {index} (key=? AND is_nan=? AND {bound})"
+        index = "ix_latest_metrics_experiment_key_nan_value"
+        walk = (
+            f"SEARCH order_0 USING COVERING INDEX {index} "
+            f"(experiment_id=? AND key=? AND is_nan=? AND {bound})"
+        )
         assert loops[0] == walk, plan
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
 
@@ -168,14 +171,16 @@ def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
                 {"template": template},
             )
             conn.exec_driver_sql(  # p1 is x or y, p2 to p9 other values
-                f"INSERT INTO params (run_id, key, value) SELECT {new_id}, 'p' || k, CASE WHEN k > 1 THEN "
-                "'v' || mod(g, 37) WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
-                "FROM generate_series(1, 2000) AS g, generate_series(1, 9) AS k"
+                f"INSERT INTO params (run_id, experiment_id, key, value) SELECT {new_id}, %(experiment)s, "
+                "'p' || k, CASE WHEN k > 1 THEN 'v' || mod(g, 37) WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
+                "FROM generate_series(1, 2000) AS g, generate_series(1, 9) AS k",
+                {"experiment": int(experiment_id)},
             )
             conn.exec_driver_sql(
-                "INSERT INTO latest_metrics (run_id, key, value, is_nan, step, timestamp) "
-                f"SELECT {new_id}, 'm0', mod(g * 7, 2000) / 2000.0, false, 0, 0 "
-                "FROM generate_series(1, 2000) AS g"
+                "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
+                f"SELECT {new_id}, %(experiment)s, 'm0', mod(g * 7, 2000) / 2000.0, false, 0, 0 "
+                "FROM generate_series(1, 2000) AS g",
+                {"experiment": int(experiment_id)},
             )
             conn.exec_driver_sql("ANALYZE")
             descending = "DESC" if direction == "DESC" else "ASC"
@@ -208,3 +213,144 @@ def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
     assert "Hash Join" not in kinds, kinds
     assert "Merge Join" not in kinds, kinds
     assert "Seq Scan" not in kinds, kinds
+
+
+def test_every_writer_gives_rows_their_runs_experiment(store: SqlTrackingStore) -> None:
+    """Latest metrics, params and tags carry their run's experiment (the search indexes start with it),
+    whichever way they were written: a new run's tags, a general batch, a few points (one statement on
+    PostgreSQL), one param or tag (one statement), a rename."""
+    for name in ("first", "second"):
+        experiment_id = store.create_experiment(name)
+        run_id = store.create_run(
+            experiment_id, user_id="u", start_time=0, tags=[RunTag("t0", "v")]
+        ).info.run_id
+        store.log_batch(
+            run_id,
+            metrics=[Metric(f"m{i % 3}", float(i), i, i) for i in range(40)],
+            params=[Param("p0", "0"), Param("p1", "1")],
+            tags=[RunTag("t1", "a"), RunTag("t2", "b")],
+        )
+        store.log_batch(run_id, metrics=[Metric("one", 1.0, 1, 0)])
+        store.log_batch(run_id, params=[Param("p2", "2")])
+        store.log_batch(run_id, tags=[RunTag("t3", "c")])
+        store.log_batch(run_id, tags=[RunTag("t3", "d")])
+        store.log_batch(run_id, tags=[RunTag("mlflow.runName", "renamed")])
+        store.update_run_info(run_id, run_name="renamed again")
+    with store.engine.connect() as conn:
+        for table, expected in (("latest_metrics", 4), ("params", 3), ("tags", 5)):
+            rows = conn.exec_driver_sql(
+                f"SELECT r.experiment_id, count(*), "
+                f"sum(CASE WHEN x.experiment_id = r.experiment_id THEN 1 ELSE 0 END) "
+                f"FROM {table} AS x JOIN runs AS r ON r.run_id = x.run_id "
+                "GROUP BY r.experiment_id ORDER BY r.experiment_id"
+            ).all()
+            # metrics m0 to m2 and one; params p0 to p2; tags t0 to t3 and mlflow.runName
+            assert [count for _, count, _ in rows] == [expected, expected], (table, rows)
+            assert all(count == same for _, count, same in rows), (table, rows)
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+def test_sqlite_search_of_one_experiment_walks_only_its_entries(
+    tmp_path: object, artifact_root: str, direction: str
+) -> None:
+    """A key shared by many experiments (``loss`` on a team server): the walk of its index starts at the
+    searched experiment's entries, so other experiments' runs are never read, however many there are."""
+    with SqlTrackingStore(f"sqlite:///{tmp_path}/shared.db", artifact_root) as store:
+        experiment_ids = [store.create_experiment(f"e{e}") for e in range(5)]
+        expected: dict[str, list[tuple[float, str]]] = {e: [] for e in experiment_ids}
+        for i in range(100):
+            experiment_id = experiment_ids[i % 5]
+            run_id = store.create_run(experiment_id, user_id="u", start_time=i).info.run_id
+            loss = (i * 37 % 100) / 100
+            store.log_batch(run_id, metrics=[Metric("loss", loss, 1, 0)], params=[Param("p", str(i % 2))])
+            if i % 2 == 0:
+                expected[experiment_id].append((loss, run_id))
+        searched = experiment_ids[2]
+        statements = _captured(store.engine)
+
+        page = store.search_runs(
+            [searched], filter_string="params.p = '0'", order_by=[f"metrics.loss {direction}"], max_results=5
+        )
+        ordered = sorted(
+            expected[searched], key=lambda pair: (-pair[0] if direction == "DESC" else pair[0], pair[1])
+        )
+        assert [run.info.run_id for run in page] == [run_id for _, run_id in ordered[:5]]
+        sql, parameters = next(s for s in statements if "CROSS JOIN" in s[0])
+        with store.engine.connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
+        loops = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+        index = "ix_latest_metrics_experiment_key_nan_value"
+        assert loops[0].startswith(
+            f"SEARCH order_0 USING COVERING INDEX {index} (experiment_id=? AND key=?"
+        ), plan
+
+        # Several experiments: each one's entries are read, then sorted; the merged order is exact.
+        both = [experiment_ids[1], experiment_ids[3]]
+        page = store.search_runs(both, filter_string="params.p = '0'", order_by=[f"metrics.loss {direction}"])
+        merged = sorted(
+            expected[both[0]] + expected[both[1]],
+            key=lambda pair: (-pair[0] if direction == "DESC" else pair[0], pair[1]),
+        )
+        assert [run.info.run_id for run in page] == [run_id for _, run_id in merged]
+
+
+@pytest.mark.postgres
+def test_postgres_search_of_one_experiment_walks_only_its_entries(
+    postgres_server: PostgresServer, artifact_root: str
+) -> None:
+    """On PostgreSQL, with the statistics of ten experiments of 500 runs sharing a metric, the head of the
+    order key's index is read from the searched experiment's entries only (an index condition on
+    ``experiment_id``), and the page is that experiment's."""
+    with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
+        experiment_ids = [int(store.create_experiment(f"e{e}")) for e in range(10)]
+        template = store.create_run(str(experiment_ids[0]), user_id="u", start_time=0).info.run_id
+        with store.engine.begin() as conn:
+            for e in experiment_ids:
+                new_id = f"md5('{e}-' || g::text)"
+                arguments = {"template": template, "experiment": e}
+                conn.exec_driver_sql(
+                    "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
+                    f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, %(experiment)s, "
+                    "'run-' || g, user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
+                    "FROM runs, generate_series(1, 500) AS g WHERE run_id = %(template)s",
+                    arguments,
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO params (run_id, experiment_id, key, value) "
+                    f"SELECT {new_id}, %(experiment)s, 'p', CASE WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
+                    "FROM generate_series(1, 500) AS g",
+                    arguments,
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
+                    f"SELECT {new_id}, %(experiment)s, 'loss', mod(g * 7 + %(experiment)s, 500) / 500.0, "
+                    "false, 0, 0 FROM generate_series(1, 500) AS g",
+                    arguments,
+                )
+            conn.exec_driver_sql("ANALYZE")
+            searched = experiment_ids[6]
+            expected = (
+                conn.exec_driver_sql(
+                    "SELECT m.run_id FROM latest_metrics m JOIN runs r ON r.run_id = m.run_id "
+                    "JOIN params p ON p.run_id = m.run_id AND p.key = 'p' "
+                    "WHERE m.key = 'loss' AND p.value = 'x' AND r.experiment_id = %(experiment)s "
+                    "ORDER BY m.value, m.run_id LIMIT 50",
+                    {"experiment": searched},
+                )
+                .scalars()
+                .all()
+            )
+        statements = _captured(store.engine)
+
+        page = store.search_runs(
+            [str(searched)], filter_string="params.p = 'x'", order_by=["metrics.loss"], max_results=50
+        )
+        assert [run.info.run_id for run in page] == expected
+        sql, parameters = next(s for s in statements if "order_0" in s[0])
+        with store.engine.connect() as conn:
+            explained = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
+    walks = [
+        node for node in _plan_nodes(explained[0]["Plan"]) if node.get("Relation Name") == "latest_metrics"
+    ]
+    assert [node["Index Name"] for node in walks] == ["ix_latest_metrics_experiment_key_nan_value"], walks
+    assert "experiment_id =" in str(walks[0]["Index Cond"]), walks

@@ -66,7 +66,7 @@ def _param_changed(run_id: str, key: str, old: str, new: str) -> InvalidParamete
     )
 
 
-def _log_params(conn: sa.Connection, run_id: str, params: Sequence[Param]) -> None:
+def _log_params(conn: sa.Connection, run_id: str, experiment_id: int, params: Sequence[Param]) -> None:
     batch: dict[str, str] = {}
     for param in params:
         old = batch.setdefault(param.key, param.value)
@@ -81,7 +81,11 @@ def _log_params(conn: sa.Connection, run_id: str, params: Sequence[Param]) -> No
     for key, value in batch.items():
         if key in stored and stored[key] != value:
             raise _param_changed(run_id, key, stored[key], value)
-    new = [{"run_id": run_id, "key": k, "value": v} for k, v in batch.items() if k not in stored]
+    new = [
+        {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id}
+        for k, v in batch.items()
+        if k not in stored
+    ]
     if new:
         try:
             conn.execute(p.insert(), new)
@@ -124,7 +128,9 @@ def _shape(run_id: str, metrics: Sequence[Metric], add: Callable[[_Row], object]
     return latest
 
 
-def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *, copy: bool) -> None:
+def _log_metrics(
+    conn: sa.Connection, run_id: str, experiment_id: int, metrics: Sequence[Metric], *, copy: bool
+) -> None:
     sqlite = conn.dialect.name == "sqlite"
     flat: list[Any] = []  # SQLite: the rows' values one after another, as the multi-row INSERT binds them
     rows: list[_Row] = []  # PostgreSQL: rows for COPY
@@ -137,7 +143,15 @@ def _log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[Metric], *,
         conn,
         _latest_upsert(conn.dialect.name),
         [
-            {"run_id": run_id, "key": key, "step": s, "timestamp": ts, "value": v, "is_nan": nan}
+            {
+                "run_id": run_id,
+                "key": key,
+                "step": s,
+                "timestamp": ts,
+                "value": v,
+                "is_nan": nan,
+                "experiment_id": experiment_id,
+            }
             for key, (s, ts, v, nan) in latest.items()
         ],
     )
@@ -199,7 +213,8 @@ def _points_at_once() -> sa.Select[Any]:
     in the store). Bound: ``run_id``, ``active``, one array per column of ``metrics`` but ``run_id``, and
     one per column of ``latest_metrics`` prefixed ``latest_``."""
     run_id: sa.BindParameter[str] = sa.bindparam("run_id")
-    run = sa.select(t.runs.c.lifecycle_stage).where(t.runs.c.run_id == run_id).cte("run")
+    runs_ = t.runs.c
+    run = sa.select(runs_.lifecycle_stage, runs_.experiment_id).where(runs_.run_id == run_id).cte("run")
     active = sa.exists().where(run.c.lifecycle_stage == sa.bindparam("active"))
     point = _unnest("", t.metrics, _METRIC_COLUMNS[1:], "p")
     points = (
@@ -209,9 +224,13 @@ def _points_at_once() -> sa.Select[Any]:
         .cte("points")
     )
     best = _unnest("latest_", t.latest_metrics, ("key", *_LATEST_COLUMNS), "l")
+    # The run's experiment comes from the run's row (none when the run is missing: nothing is written).
+    best_of_active = sa.select(run_id, run.c.experiment_id, *best.c).select_from(
+        best.join(run, run.c.lifecycle_stage == sa.bindparam("active"))
+    )
     latest = (
         _latest_upsert("postgresql")
-        .from_select(["run_id", "key", *_LATEST_COLUMNS], sa.select(run_id, *best.c).where(active))
+        .from_select(["run_id", "experiment_id", "key", *_LATEST_COLUMNS], best_of_active)
         .cte("latest")
     )
     return sa.select(run.c.lifecycle_stage).add_cte(points, latest)
@@ -246,13 +265,13 @@ def log_batch(
     if at_once:
         _log_points_at_once(conn, run_id, metrics)
         return
-    runs.require_active_stage(conn, run_id)
+    experiment_id = runs.require_active_stage(conn, run_id)
     if params:
-        _log_params(conn, run_id, params)
+        _log_params(conn, run_id, experiment_id, params)
     if tags:
-        runs.upsert_tags(conn, run_id, {tag.key: tag.value for tag in tags})
+        runs.upsert_tags(conn, run_id, experiment_id, {tag.key: tag.value for tag in tags})
     if metrics:
-        _log_metrics(conn, run_id, metrics, copy=copy)
+        _log_metrics(conn, run_id, experiment_id, metrics, copy=copy)
 
 
 __all__ = ["DuplicatePointError", "ParamRaceError", "log_batch", "one_statement"]

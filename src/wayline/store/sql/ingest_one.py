@@ -37,24 +37,35 @@ def applies(metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[R
     return len(tags) == 1 and not params and tags[0].key != RUN_NAME_TAG
 
 
+#: The columns :func:`_from_active_run` selects.
+_COLUMNS = ["run_id", "experiment_id", "key", "value"]
+
+
 def _from_active_run(table: sa.Table) -> sa.Select[Any]:
-    """``(run_id, key, value)`` as bound values, selected only if run ``run_id`` is active."""
+    """``(run_id, experiment_id, key, value)``: the bound values and the run's experiment, selected only if
+    run ``run_id`` is active (from its row, which its primary key finds)."""
     run_id = sa.bindparam("run_id", type_=table.c.run_id.type)
-    active = sa.exists().where(t.runs.c.run_id == run_id, t.runs.c.lifecycle_stage == sa.bindparam("active"))
-    row = (run_id, sa.bindparam("key", type_=table.c.key.type), sa.bindparam("value", type_=sa.Text()))
-    return sa.select(*row).where(active)
+    row = (
+        run_id,
+        t.runs.c.experiment_id,
+        sa.bindparam("key", type_=table.c.key.type),
+        sa.bindparam("value", type_=sa.Text()),
+    )
+    return sa.select(*row).where(
+        t.runs.c.run_id == run_id, t.runs.c.lifecycle_stage == sa.bindparam("active")
+    )
 
 
 @cache
 def _insert_param(dialect: str) -> sa.Insert:
     insert = insert_ignore(dialect, t.params, ["run_id", "key"])
-    return insert.from_select(["run_id", "key", "value"], _from_active_run(t.params))
+    return insert.from_select(_COLUMNS, _from_active_run(t.params))
 
 
 @cache
 def _set_tag(dialect: str) -> sa.Insert:
     insert = upsert(dialect, t.tags, ["run_id", "key"], ["value"])
-    return insert.from_select(["run_id", "key", "value"], _from_active_run(t.tags))
+    return insert.from_select(_COLUMNS, _from_active_run(t.tags))
 
 
 def write(conn: sa.Connection, run_id: str, params: Sequence[Param], tags: Sequence[RunTag]) -> bool:

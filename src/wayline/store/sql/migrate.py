@@ -108,7 +108,7 @@ def _refuse_foreign(engine: sa.Engine, tables: list[str]) -> InvalidState:
     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
     return InvalidState(
         f"The database {_describe(engine)} has tables ({shown}) but no Wayline schema version: it is not a "
-        "Wayline database (an MLflow database? use `wayline import`); point Wayline at an empty database"
+        "Wayline database (an MLflow database?); point Wayline at an empty database"
     )
 
 

@@ -494,15 +494,25 @@ def _key_rows(
     key: _KeyOrder, segment: _Segment, resumed: bool, *, walk: bool = True, table: FromClause | None = None
 ) -> sa.Select[Any]:
     """``(run_id, value)`` of the segment's rows of the key's table (or of ``table``, an alias of it), after
-    the bound last row when ``resumed``. With ``walk`` false, SQLite cannot start from the key's ``(key,
-    ...)`` index (it looks them up by ``(run_id, key)``)."""
+    the bound last row when ``resumed``. With ``walk``, the rows of the search's experiments: the key's
+    ``(experiment_id, key, ...)`` index is then walked in order for one experiment, and for several its
+    entries of those experiments are read and sorted, never other experiments' (which share keys such as
+    ``loss``). With ``walk`` false, SQLite cannot start from that index (it looks rows up by ``(run_id,
+    key)``)."""
     table = key.table if table is None else table
     value = table.c.value
     name_of: ColumnElement[str] = table.c.key
-    if not walk and key.dialect == "sqlite":
+    scope: list[Predicate] = []
+    if walk:
+        experiment_ids = key.shape.experiment_ids
+        experiment = table.c.experiment_id
+        scope.append(
+            experiment == experiment_ids[0] if len(experiment_ids) == 1 else experiment.in_(experiment_ids)
+        )
+    elif key.dialect == "sqlite":
         name_of = table.c.key.concat("")
     stmt = sa.select(table.c.run_id, value).where(
-        name_of == key.name, *(key_condition(term, table, key.dialect) for term in key.own)
+        *scope, name_of == key.name, *(key_condition(term, table, key.dialect) for term in key.own)
     )
     if key.table is t.latest_metrics:
         stmt = stmt.where(table.c.is_nan == sa.literal(segment.is_nan, sa.Boolean))

@@ -76,13 +76,17 @@ def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
     return row
 
 
-_STAGE_BY_ID = sa.select(t.runs.c.lifecycle_stage).where(t.runs.c.run_id == sa.bindparam("run_id"))
+_STAGE_BY_ID = sa.select(t.runs.c.lifecycle_stage, t.runs.c.experiment_id).where(
+    t.runs.c.run_id == sa.bindparam("run_id")
+)
 
 
-def require_active_stage(conn: sa.Connection, run_id: str) -> None:
-    """:func:`require_active` for writers that need nothing of the run but its existence and stage."""
+def require_active_stage(conn: sa.Connection, run_id: str) -> int:
+    """:func:`require_active` for writers that need nothing of the run but its existence, its stage and its
+    experiment (returned: the rows of its metrics, params and tags carry it)."""
     rows = driver_rows(conn, _STAGE_BY_ID, {"run_id": run_id})
     check_active_stage(run_id, rows[0][0] if rows else None)
+    return int(rows[0][1])
 
 
 def check_active_stage(run_id: str, stage: str | None) -> None:
@@ -120,12 +124,16 @@ def info_of(row: sa.Row[Any]) -> RunInfo:
     )
 
 
-def upsert_tags(conn: sa.Connection, run_id: str, tags: dict[str, str]) -> None:
-    """Set tags (last value wins); setting ``mlflow.runName`` renames the run."""
+def upsert_tags(conn: sa.Connection, run_id: str, experiment_id: int, tags: dict[str, str]) -> None:
+    """Set tags of run ``run_id`` of experiment ``experiment_id`` (last value wins); setting
+    ``mlflow.runName`` renames the run."""
     if not tags:
         return
     stmt = upsert(conn.dialect.name, t.tags, ["run_id", "key"], ["value"])
-    conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()])
+    conn.execute(
+        stmt,
+        [{"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id} for k, v in tags.items()],
+    )
     if RUN_NAME_TAG in tags:
         conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(name=tags[RUN_NAME_TAG]))
 
@@ -168,7 +176,13 @@ def create(
         "deleted_time": None,
     }
     conn.execute(t.runs.insert().values(**values))
-    conn.execute(t.tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()])
+    conn.execute(
+        t.tags.insert(),
+        [
+            {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment.experiment_id}
+            for k, v in tag_map.items()
+        ],
+    )
     row = get_row(conn, run_id)
     return Run(info_of(row), RunData(tags=dict(sorted(tag_map.items()))))
 
@@ -185,7 +199,7 @@ def update_info(
     end_time: int | None,
     run_name: str | None,
 ) -> RunInfo:
-    require_active(conn, run_id)
+    row = require_active(conn, run_id)
     values: dict[str, Any] = {}
     if status is not None:
         values["status"] = RunStatus.parse(status).value
@@ -194,7 +208,7 @@ def update_info(
     if values:
         conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
     if run_name:
-        upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
+        upsert_tags(conn, run_id, row.experiment_id, {RUN_NAME_TAG: run_name})
     return info_of(get_row(conn, run_id))
 
 

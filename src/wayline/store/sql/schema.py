@@ -6,9 +6,10 @@ Two hot paths shape it (see ``docs/storage.md``):
 * appending metric points: ``metrics`` is a plain history table with no uniqueness and no surrogate key,
   indexed by ``(run_id, key, step, timestamp)`` (the read order of a metric's history), and ``latest_metrics``
   keeps one row per ``(run_id, key)``, maintained on ingest;
-* searching runs by latest metric, param and tag values: ``(key, is_nan, value)`` on ``latest_metrics`` and
-  ``(key, value)`` on ``params`` and ``tags`` (filters, and ordering by one key by walking them in order),
-  and ``(experiment_id, lifecycle_stage, start_time)`` on ``runs``.
+* searching runs by latest metric, param and tag values: ``(experiment_id, key, is_nan, value)`` on
+  ``latest_metrics`` and ``(experiment_id, key, value)`` on ``params`` and ``tags`` (filters, and ordering
+  by one key by walking them in order within an experiment; each row carries its run's experiment, which
+  never changes), and ``(experiment_id, lifecycle_stage, start_time)`` on ``runs``.
 
 Text that is compared or sorted uses byte order on both backends (SQLite's BINARY, PostgreSQL's "C"
 collation), so ``=``, ``<``, ``LIKE`` and ORDER BY agree between SQLite and PostgreSQL. NaN is stored as
@@ -43,14 +44,15 @@ def value_prefix(value: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return sa.func.substr(value, 1, PG_INDEXED_PREFIX, type_=value.type)
 
 
-def _key_value_indexes(table: str, *, run_id: bool = True) -> list[sa.Index]:
-    """``(key, value[, run_id])`` on SQLite; ``(key, substr(value, 1, PG_INDEXED_PREFIX)[, run_id])`` on
-    PostgreSQL, where whole values would not fit in a btree entry."""
+def _key_value_indexes(table: str, *, run_id: bool = True, experiment: bool = False) -> list[sa.Index]:
+    """``([experiment_id, ]key, value[, run_id])`` on SQLite; ``([experiment_id, ]key, substr(value, 1,
+    PG_INDEXED_PREFIX)[, run_id])`` on PostgreSQL, where whole values would not fit in a btree entry."""
     tail = ["run_id"] if run_id else []
+    head, name = (["experiment_id"], f"ix_{table}_experiment_key") if experiment else ([], f"ix_{table}_key")
     prefix = sa.text(f"substr(value, 1, {PG_INDEXED_PREFIX})")
     return [
-        sa.Index(f"ix_{table}_key_value", "key", "value", *tail).ddl_if(dialect="sqlite"),
-        sa.Index(f"ix_{table}_key_prefix", "key", prefix, *tail).ddl_if(dialect="postgresql"),
+        sa.Index(f"{name}_value", *head, "key", "value", *tail).ddl_if(dialect="sqlite"),
+        sa.Index(f"{name}_prefix", *head, "key", prefix, *tail).ddl_if(dialect="postgresql"),
     ]
 
 
@@ -108,14 +110,16 @@ def _run_fk(table: str) -> sa.ForeignKey:
 
 
 def _run_key_value_table(name: str) -> sa.Table:
-    """A run's params or tags: one value per ``(run_id, key)``, searchable by ``(key, value)``."""
+    """A run's params or tags: one value per ``(run_id, key)``, searchable by ``(experiment_id, key, value)``
+    (``experiment_id`` is the run's)."""
     return sa.Table(
         name,
         metadata,
         sa.Column("run_id", bytewise_text(32), _run_fk(name), primary_key=True),
         sa.Column("key", bytewise_text(250), primary_key=True),
         sa.Column("value", bytewise_text(), nullable=False),
-        *_key_value_indexes(name),
+        sa.Column("experiment_id", sa.Integer, nullable=False),
+        *_key_value_indexes(name, experiment=True),
     )
 
 
@@ -141,6 +145,8 @@ metrics = sa.Table(
 )
 
 #: The latest point of each metric of each run: the greatest ``(step, timestamp, value)`` (MLflow's rule).
+#: ``experiment_id`` is the run's: the value index starts with it, so that a search of one experiment walks
+#: only that experiment's entries, however many other experiments share the key.
 latest_metrics = sa.Table(
     "latest_metrics",
     metadata,
@@ -150,7 +156,10 @@ latest_metrics = sa.Table(
     sa.Column("is_nan", sa.Boolean, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("timestamp", sa.BigInteger, nullable=False),
-    sa.Index("ix_latest_metrics_key_nan_value", "key", "is_nan", "value", "run_id"),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Index(
+        "ix_latest_metrics_experiment_key_nan_value", "experiment_id", "key", "is_nan", "value", "run_id"
+    ),
 )
 
 datasets = sa.Table(
