@@ -3,9 +3,9 @@
 
 Two hot paths shape it (see ``docs/storage.md``):
 
-* appending metric points: ``metrics`` is a plain history table with no uniqueness and no surrogate key,
-  indexed by ``(run_id, key, step, timestamp)`` (the read order of a metric's history), and ``latest_metrics``
-  keeps one row per ``(run_id, key)``, maintained on ingest;
+* appending metric points: ``metrics`` has no surrogate key; its primary key covers every column, in the
+  read order of a metric's history ``(run_id, key, step, timestamp, ...)``, so an identical point is stored
+  once, and ``latest_metrics`` keeps one row per ``(run_id, key)``, maintained on ingest;
 * searching runs by latest metric, param and tag values: ``(experiment_id, key, is_nan, value)`` on
   ``latest_metrics`` and ``(experiment_id, key, value)`` on ``params`` and ``tags`` (filters, and ordering
   by one key by walking them in order within an experiment; each row carries its run's experiment, which
