@@ -4,7 +4,8 @@ A search is scoped to experiments, and one ordered by a metric, param or tag wal
 order. The index was ``(key, ...)``: on a server where fifty experiments share the key (``loss``,
 ``rmse``), a search of one experiment read fifty entries of others' runs for each of its own. With
 ``(experiment_id, key, ...)`` it reads only its own. A run never moves to another experiment, so the copy
-never goes stale.
+never goes stale. Every row has its run (the foreign keys are enforced on both backends), so every row gets
+an experiment.
 
 Revision ID: 0008
 Revises: 0007
@@ -42,9 +43,6 @@ def _value_index(table: str, dialect: str, *, experiment: bool) -> str:
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for table in (*_KEY_VALUE_TABLES, "latest_metrics"):
-        op.execute(
-            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.run_id = {table}.run_id)"
-        )
         op.add_column(table, sa.Column("experiment_id", sa.Integer, nullable=True))
         op.execute(
             f"UPDATE {table} SET experiment_id = "
