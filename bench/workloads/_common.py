@@ -138,6 +138,11 @@ def search_dataset(runs: int, seed: int, experiments: int = 1) -> Iterator[Searc
         yield SearchRun(i, params, metrics, i % experiments)
 
 
+def experiment_names(base: str, experiments: int) -> list[str]:
+    """The names of the search workload's experiments: ``base`` for the searched one, then ``base-1``..."""
+    return [base if k == 0 else f"{base}-{k}" for k in range(experiments)]
+
+
 def expected_search(dataset: Sequence[SearchRun]) -> list[int]:
     """The indexes of the runs the query of experiment 0 must return, in order (the Python-side
     computation)."""

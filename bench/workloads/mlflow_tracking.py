@@ -221,8 +221,7 @@ def _analyze(engine: sa.Engine) -> None:
 def run_search(args: Any) -> dict[str, Any]:
     client = MlflowClient(tracking_uri=args.uri)  # creates MLflow's schema
     experiment_ids = [
-        client.create_experiment(EXPERIMENT if k == 0 else f"{EXPERIMENT}-{k}")
-        for k in range(args.experiments)
+        client.create_experiment(name) for name in c.experiment_names(EXPERIMENT, args.experiments)
     ]
     dataset = list(c.search_dataset(args.runs, args.seed, args.experiments))
     expected = c.expected_search(dataset)
