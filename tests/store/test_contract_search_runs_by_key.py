@@ -1,6 +1,7 @@
 """search_runs ordered by one metric, param or tag (the segmented fast path): order and paging across the
-segment boundaries (numbers, NaN, missing), ties, both directions, with and without a filter, and with the
-bounded index prefix forced to fall back to the whole segment."""
+segment boundaries (numbers, NaN, missing), ties, both directions, with and without a filter, with the
+bounded index prefix forced to fall back to the whole segment, and with short heads, the second starting
+after the first's last entry."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ FILTERS: list[tuple[str | None, Callable[[_Run], bool]]] = [
 ]
 
 
-@pytest.mark.parametrize("probe", ["default", "tiny"])
+@pytest.mark.parametrize("probe", ["default", "tiny", "staged"])
 def test_order_by_one_key_pages_across_segments(
     store: SqlTrackingStore,
     experiment_id: str,
@@ -109,6 +110,11 @@ def test_order_by_one_key_pages_across_segments(
     if probe == "tiny":  # every bounded prefix falls short: the whole-segment query runs as well
         for factor in ("_PROBE_SHORT_FACTOR", "_PROBE_FACTOR"):
             monkeypatch.setattr(run_search, factor, 1)
+        for least in ("_PROBE_SHORT_MIN", "_PROBE_MIN"):
+            monkeypatch.setattr(run_search, least, 1)
+    if probe == "staged":  # a page's worth of entries, then the next two pages' worth after its edge
+        monkeypatch.setattr(run_search, "_PROBE_SHORT_FACTOR", 1)
+        monkeypatch.setattr(run_search, "_PROBE_FACTOR", 3)
         for least in ("_PROBE_SHORT_MIN", "_PROBE_MIN"):
             monkeypatch.setattr(run_search, least, 1)
     runs = _populate(store, new_run)

@@ -141,6 +141,50 @@ def test_sqlite_order_by_one_key_walks_its_index_in_order(
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
 
 
+def test_second_head_starts_after_the_first_heads_last_entry(
+    store: SqlTrackingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the first head of the order key's index holds too few matches, the second head reads the entries
+    after the first head's last one (bound as a later page's are) instead of reading the first head's again;
+    the pages are the same."""
+    monkeypatch.setattr(run_search, "_PROBE_SHORT_FACTOR", 1)
+    monkeypatch.setattr(run_search, "_PROBE_SHORT_MIN", 1)
+    monkeypatch.setattr(run_search, "_PROBE_FACTOR", 5)
+    monkeypatch.setattr(run_search, "_PROBE_MIN", 1)
+    experiment_id = store.create_experiment("heads")
+    run_ids = []
+    for i in range(60):
+        run_id = store.create_run(experiment_id, user_id="u", start_time=i).info.run_id
+        store.log_batch(run_id, metrics=[Metric("m", i / 60, 1, 0)], params=[Param("p", "xy"[i % 6 != 0])])
+        run_ids.append(run_id)
+    statements = _captured(store.engine)
+
+    # A page of 3 reads 4 runs: the first head (4 entries) holds one match, so the second head reads
+    # entries 5 to 20, after run 3's.
+    page = store.search_runs(
+        [experiment_id], filter_string="params.p = 'x'", order_by=["metrics.m ASC"], max_results=3
+    )
+    assert [r.info.run_id for r in page] == [run_ids[0], run_ids[6], run_ids[12]]
+    # A later page's condition (``run_id > ...``, after the value), bound to the first head's last entry.
+    resumed = [
+        values
+        for sql, parameters in statements
+        if "run_id > " in sql
+        for values in [list(parameters.values() if isinstance(parameters, dict) else parameters)]  # type: ignore[attr-defined,call-overload]
+    ]
+    assert resumed, "no head started after the first head's last entry"
+    assert all(run_ids[3] in values and 3 / 60 in values for values in resumed), resumed
+
+    rest = store.search_runs(
+        [experiment_id],
+        filter_string="params.p = 'x'",
+        order_by=["metrics.m ASC"],
+        max_results=100,
+        page_token=page.next_page_token,
+    )
+    assert [r.info.run_id for r in rest] == run_ids[18::6]
+
+
 def _plan_nodes(node: dict[str, object]) -> list[dict[str, object]]:
     """Every node of a PostgreSQL ``EXPLAIN (FORMAT JSON)`` plan, depth first."""
     children = node.get("Plans", [])
