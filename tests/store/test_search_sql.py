@@ -338,6 +338,40 @@ def test_sqlite_search_of_one_experiment_walks_only_its_entries(
         assert [run.info.run_id for run in page] == [run_id for _, run_id in merged]
 
 
+def _shared_key_experiments(store: SqlTrackingStore) -> list[int]:
+    """Ten experiments of 500 runs each, built in SQL on PostgreSQL, sharing a metric ``loss``, a param ``p``
+    (``x`` for half the runs) and a param ``q`` (one of 250 values, so two runs of each experiment have each),
+    then analyzed: the statistics of a team server."""
+    experiment_ids = [int(store.create_experiment(f"e{e}")) for e in range(10)]
+    template = store.create_run(str(experiment_ids[0]), user_id="u", start_time=0).info.run_id
+    with store.engine.begin() as conn:
+        for e in experiment_ids:
+            new_id = f"md5('{e}-' || g::text)"
+            arguments = {"template": template, "experiment": e}
+            conn.exec_driver_sql(
+                "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
+                f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, %(experiment)s, "
+                "'run-' || g, user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
+                "FROM runs, generate_series(1, 500) AS g WHERE run_id = %(template)s",
+                arguments,
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO params (run_id, experiment_id, key, value) "
+                f"SELECT {new_id}, %(experiment)s, 'p', CASE WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
+                f"FROM generate_series(1, 500) AS g UNION ALL SELECT {new_id}, %(experiment)s, 'q', "
+                "mod(g, 250)::text FROM generate_series(1, 500) AS g",
+                arguments,
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
+                f"SELECT {new_id}, %(experiment)s, 'loss', mod(g * 7 + %(experiment)s, 500) / 500.0, "
+                "false, 0, 0 FROM generate_series(1, 500) AS g",
+                arguments,
+            )
+        conn.exec_driver_sql("ANALYZE")
+    return experiment_ids
+
+
 @pytest.mark.postgres
 def test_postgres_search_of_one_experiment_walks_only_its_entries(
     postgres_server: PostgresServer, artifact_root: str
@@ -346,32 +380,8 @@ def test_postgres_search_of_one_experiment_walks_only_its_entries(
     order key's index is read from the searched experiment's entries only (an index condition on
     ``experiment_id``), and the page is that experiment's."""
     with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
-        experiment_ids = [int(store.create_experiment(f"e{e}")) for e in range(10)]
-        template = store.create_run(str(experiment_ids[0]), user_id="u", start_time=0).info.run_id
+        experiment_ids = _shared_key_experiments(store)
         with store.engine.begin() as conn:
-            for e in experiment_ids:
-                new_id = f"md5('{e}-' || g::text)"
-                arguments = {"template": template, "experiment": e}
-                conn.exec_driver_sql(
-                    "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
-                    f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, %(experiment)s, "
-                    "'run-' || g, user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
-                    "FROM runs, generate_series(1, 500) AS g WHERE run_id = %(template)s",
-                    arguments,
-                )
-                conn.exec_driver_sql(
-                    "INSERT INTO params (run_id, experiment_id, key, value) "
-                    f"SELECT {new_id}, %(experiment)s, 'p', CASE WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
-                    "FROM generate_series(1, 500) AS g",
-                    arguments,
-                )
-                conn.exec_driver_sql(
-                    "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
-                    f"SELECT {new_id}, %(experiment)s, 'loss', mod(g * 7 + %(experiment)s, 500) / 500.0, "
-                    "false, 0, 0 FROM generate_series(1, 500) AS g",
-                    arguments,
-                )
-            conn.exec_driver_sql("ANALYZE")
             searched = experiment_ids[6]
             expected = (
                 conn.exec_driver_sql(
@@ -398,3 +408,66 @@ def test_postgres_search_of_one_experiment_walks_only_its_entries(
     ]
     assert [node["Index Name"] for node in walks] == ["ix_latest_metrics_experiment_key_nan_value"], walks
     assert "experiment_id =" in str(walks[0]["Index Cond"]), walks
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("searched", [[6], [2, 6]])
+def test_postgres_filter_reads_the_searched_experiments_rows_of_its_key(
+    postgres_server: PostgresServer, artifact_root: str, searched: list[int]
+) -> None:
+    """A filter on a param that every experiment has, equal to a rare value, is read from the searched
+    experiments' rows of the key (an index condition on ``experiment_id``), not from a scan of every
+    experiment's; the page is the same. So are a filter inside an OR, which becomes a subquery, and a
+    search ordered by the key itself."""
+    with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
+        experiment_ids = _shared_key_experiments(store)
+        chosen = [experiment_ids[i] for i in searched]
+        with store.engine.connect() as conn:
+            expected = (
+                conn.exec_driver_sql(
+                    "SELECT r.run_id FROM runs r JOIN params q ON q.run_id = r.run_id AND q.key = 'q' "
+                    "WHERE q.value = '7' AND r.experiment_id = ANY(%(experiments)s) "
+                    "ORDER BY r.start_time DESC, r.run_id",
+                    {"experiments": chosen},
+                )
+                .scalars()
+                .all()
+            )
+        assert len(expected) == 2 * len(chosen)
+        for filter_string in ("params.q = '7'", "params.q = '7' OR params.q = 'none'"):
+            statements = _captured(store.engine)
+            page = store.search_runs([str(e) for e in chosen], filter_string=filter_string)
+            assert [run.info.run_id for run in page] == expected, filter_string
+            sql, parameters = next(s for s in statements if s[0].lstrip().startswith("SELECT runs.run_id"))
+            with store.engine.connect() as conn:
+                explained = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
+            reads = [n for n in _plan_nodes(explained[0]["Plan"]) if n.get("Relation Name") == "params"]
+            assert reads, explained
+            for node in reads:
+                assert node.get("Index Name") == "ix_params_experiment_key_prefix", (filter_string, node)
+                assert "experiment_id" in str(node.get("Index Cond")), (filter_string, node)
+
+
+def test_sqlite_filter_reads_the_searched_experiments_rows_of_its_key(
+    tmp_path: object, artifact_root: str
+) -> None:
+    """On SQLite the filter's rows of its key are looked up in the key's ``(experiment_id, key, value)``
+    index of the searched experiment, and the page is that experiment's runs with the value."""
+    with SqlTrackingStore(f"sqlite:///{tmp_path}/filter.db", artifact_root) as store:
+        experiment_ids = [store.create_experiment(f"e{e}") for e in range(3)]
+        expected = []
+        for i in range(60):
+            experiment_id = experiment_ids[i % 3]
+            run_id = store.create_run(experiment_id, user_id="u", start_time=i).info.run_id
+            store.log_batch(run_id, params=[Param("q", str(i % 10))])
+            if experiment_id == experiment_ids[1] and i % 10 == 7:
+                expected.append(run_id)
+        statements = _captured(store.engine)
+
+        page = store.search_runs([experiment_ids[1]], filter_string="params.q = '7'")
+        assert [run.info.run_id for run in page] == expected[::-1]  # newest first
+        sql, parameters = next(s for s in statements if s[0].lstrip().startswith("SELECT runs.run_id"))
+        with store.engine.connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)]  # type: ignore[arg-type]
+        index = "ix_params_experiment_key_value (experiment_id=? AND key=? AND value=?"
+        assert any(step.startswith("SEARCH filter_0") and index in step for step in plan), plan

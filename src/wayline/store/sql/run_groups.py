@@ -40,7 +40,7 @@ def group_runs(
     ids = sorted({i for i in (experiments.parse_id(e) for e in experiment_ids) if i is not None})
     if not ids:
         return RunGroups((), False)
-    source, where = filter_runs(t.runs, expr, conn.dialect.name)
+    source, where = filter_runs(t.runs, expr, conn.dialect.name, ids)
     key_table = KEY_TABLES[group_by.kind].alias("group_key")
     source = source.outerjoin(
         key_table, sa.and_(key_table.c.run_id == t.runs.c.run_id, key_table.c.key == group_by.name)

@@ -26,7 +26,14 @@ from wayline.errors import InvalidParameterValue
 from wayline.search import And, Comparison, Expr, Key, OrderBy, parse_filter, parse_order_by
 from wayline.store.sql import experiments, keyset, page_token, runs
 from wayline.store.sql import schema as t
-from wayline.store.sql.search_sql import KEY_TABLES, Predicate, compile_run_filter, joinable, key_condition
+from wayline.store.sql.search_sql import (
+    KEY_TABLES,
+    Predicate,
+    compile_run_filter,
+    in_experiments,
+    joinable,
+    key_condition,
+)
 from wayline.store.tracking import SEARCH_MAX_RESULTS_THRESHOLD
 
 _KIND = "runs"
@@ -119,11 +126,16 @@ def _filter(
     source: FromClause,
     expr: Expr | None,
     dialect: str,
+    experiment_ids: Sequence[int],
     *,
     join: Callable[[FromClause, FromClause, Predicate], FromClause] = _inner_join,
 ) -> tuple[FromClause, list[Predicate]]:
-    """Top-level AND terms that compare a metric, param or tag become inner joins on ``(run_id, key)`` (so the
-    planner can start from the most selective ``(key, value)`` index); the others become WHERE conditions."""
+    """Top-level AND terms that compare a metric, param or tag become inner joins on ``(run_id, key)``; the
+    others become WHERE conditions. The key rows they read are those of ``experiment_ids``, the experiments
+    the caller restricts the runs to: a row's experiment is its run's, so no match changes, and the planner
+    can start from the most selective ``(experiment_id, key, value)`` index (a param equal to a rare value in
+    one experiment of 20 sharing the key, on PostgreSQL: ~0.1 ms instead of a 45 ms scan of every
+    experiment's rows of the key)."""
     if expr is None:
         return source, []
     where: list[Predicate] = []
@@ -132,12 +144,13 @@ def _filter(
             alias = _alias(term.key.kind, f"filter_{i}")
             on = sa.and_(
                 alias.c.run_id == t.runs.c.run_id,
+                in_experiments(alias.c.experiment_id, experiment_ids),
                 alias.c.key == term.key.name,
                 key_condition(term, alias, dialect),
             )
             source = join(source, alias, on)
         else:
-            where.append(compile_run_filter(term, dialect))
+            where.append(compile_run_filter(term, dialect, experiment_ids))
     return source, where
 
 
@@ -225,7 +238,7 @@ def _general_page(shape: _Shape, order: tuple[OrderBy, ...], resumed: bool, limi
     Building it costs more than the database takes to run it on a small experiment, and a statement object
     reused also keeps SQLAlchemy's cache key, which it computes once per object."""
     columns, source = _sort_columns(order)
-    source, where = _filter(source, shape.expr, shape.dialect)
+    source, where = _filter(source, shape.expr, shape.dialect, shape.experiment_ids)
     stmt = sa.select(t.runs, *keyset.labelled(columns)).select_from(source).where(*shape.scope(), *where)
     if resumed:
         bound = [sa.bindparam(_after_name(i), type_=c.expr.type) for i, c in enumerate(columns)]
@@ -525,11 +538,7 @@ def _key_rows(
     name_of: ColumnElement[str] = table.c.key
     scope: list[Predicate] = []
     if walk:
-        experiment_ids = key.shape.experiment_ids
-        experiment = table.c.experiment_id
-        scope.append(
-            experiment == experiment_ids[0] if len(experiment_ids) == 1 else experiment.in_(experiment_ids)
-        )
+        scope.append(in_experiments(table.c.experiment_id, key.shape.experiment_ids))
     elif key.dialect == "sqlite":
         name_of = table.c.key.concat("")
     stmt = sa.select(table.c.run_id, value).where(
@@ -553,7 +562,7 @@ def _present_query(key: _KeyOrder, rows: sa.Select[Any]) -> sa.Select[Any]:
     """The runs whose key row is in ``rows`` and that pass the filter, in the key's order."""
     order_0 = rows.subquery("order_0")
     on = order_0.c.run_id == t.runs.c.run_id
-    source, where = _filter(order_0.join(t.runs, on), key.expr, key.dialect)
+    source, where = _filter(order_0.join(t.runs, on), key.expr, key.dialect, key.shape.experiment_ids)
     stmt = sa.select(t.runs, order_0.c.value.label("_value")).select_from(source)
     return stmt.where(*key.shape.scope(), *where).order_by(*_value_order(order_0.c, key.ascending))
 
@@ -567,7 +576,7 @@ def _head_query(key: _KeyOrder, rows: sa.Select[Any]) -> sa.Select[Any]:
     order and stop at the page's last match (2,000 runs, a page of 100 among 404 entries: ~2.5 against ~5 ms
     of execution in EXPLAIN ANALYZE; ~5 against ~7 ms for the whole query in the store)."""
     order_0 = rows.subquery("order_0")
-    source, where = _filter(t.runs, key.expr, key.dialect)
+    source, where = _filter(t.runs, key.expr, key.dialect, key.shape.experiment_ids)
     run = (
         sa.select(t.runs)
         .select_from(source)
@@ -587,7 +596,11 @@ def _in_order_query(key: _KeyOrder, segment: _Segment, resumed: bool, bounded: b
     table = key.table.alias("order_0")
     rows = _key_rows(key, segment, resumed, table=table)
     source, where = _filter(
-        _cross_join(table, t.runs, table.c.run_id == t.runs.c.run_id), key.expr, key.dialect, join=_cross_join
+        _cross_join(table, t.runs, table.c.run_id == t.runs.c.run_id),
+        key.expr,
+        key.dialect,
+        key.shape.experiment_ids,
+        join=_cross_join,
     )
     edge: list[Predicate] = []
     if bounded:
@@ -610,7 +623,7 @@ def _lacking_query(key: _KeyOrder, resumed: bool) -> sa.Select[Any]:
     """The runs that lack the key and pass the filter, by ``run_id`` (after the bound last one when
     ``resumed``)."""
     run_id = t.runs.c.run_id
-    source, where = _filter(t.runs, key.expr, key.dialect)
+    source, where = _filter(t.runs, key.expr, key.dialect, key.shape.experiment_ids)
     lacking = ~sa.exists().where(key.table.c.run_id == run_id, key.table.c.key == key.name)
     stmt = (
         sa.select(t.runs, sa.null().label("_value"))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -199,10 +199,19 @@ def _key_value_predicate(table: FromClause, cmp: Comparison, dialect: str) -> Pr
     return sa.and_(on_prefix, predicate)
 
 
-def _presence(owner: sa.Column[Any], table: sa.Table, id_column: str, key: str, present: bool) -> Predicate:
+def _presence(
+    owner: sa.Column[Any], table: sa.Table, id_column: str, key: str, present: bool, *scope: Predicate
+) -> Predicate:
+    """``owner`` has (or lacks) a row of ``key`` in ``table``; ``scope`` narrows the rows read for ``has``."""
     if present:
-        return owner.in_(sa.select(table.c[id_column]).where(table.c.key == key))
+        return owner.in_(sa.select(table.c[id_column]).where(*scope, table.c.key == key))
     return ~sa.exists().where(table.c[id_column] == owner, table.c.key == key)
+
+
+def in_experiments(column: ColumnElement[Any], experiment_ids: Sequence[int]) -> Predicate:
+    """``column`` (a run's experiment, or a key row's, which is its run's) is one of ``experiment_ids``:
+    ``=`` for one, so that an index starting with it is read as one range in order."""
+    return column == experiment_ids[0] if len(experiment_ids) == 1 else column.in_(experiment_ids)
 
 
 def metric_value_predicate(table: FromClause, cmp: Comparison) -> Predicate:
@@ -233,12 +242,18 @@ def key_condition(cmp: Comparison, table: FromClause, dialect: str) -> Predicate
     return _key_value_predicate(table, cmp, dialect)
 
 
-def _run_key(cmp: Comparison, dialect: str) -> Predicate:
+def _run_key(cmp: Comparison, dialect: str, experiment_ids: Sequence[int]) -> Predicate:
+    """A metric, param or tag comparison as a subquery of the key's rows, of ``experiment_ids`` only when
+    given (a row's experiment is its run's, so no match changes, and the key's ``(experiment_id, key,
+    value)`` index can be read instead of every experiment's rows of the key)."""
     table = KEY_TABLES[cmp.key.kind]
+    scope = (in_experiments(table.c.experiment_id, experiment_ids),) if experiment_ids else ()
     if cmp.op in ("IS NULL", "IS NOT NULL"):
-        return _presence(t.runs.c.run_id, table, "run_id", cmp.key.name, cmp.op == "IS NOT NULL")
+        return _presence(t.runs.c.run_id, table, "run_id", cmp.key.name, cmp.op == "IS NOT NULL", *scope)
     condition = key_condition(cmp, table, dialect)
-    return t.runs.c.run_id.in_(sa.select(table.c.run_id).where(table.c.key == cmp.key.name, condition))
+    return t.runs.c.run_id.in_(
+        sa.select(table.c.run_id).where(*scope, table.c.key == cmp.key.name, condition)
+    )
 
 
 def _dataset(cmp: Comparison, dialect: str) -> Predicate:
@@ -275,10 +290,10 @@ def _run_attribute(cmp: Comparison, dialect: str) -> Predicate:
     raise _bad(cmp, "is not a run attribute")
 
 
-def _run_comparison(cmp: Comparison, dialect: str) -> Predicate:
+def _run_comparison(cmp: Comparison, dialect: str, experiment_ids: Sequence[int]) -> Predicate:
     kind = cmp.key.kind
     if kind in KEY_TABLES:
-        return _run_key(cmp, dialect)
+        return _run_key(cmp, dialect, experiment_ids)
     if kind == "attribute":
         return _run_attribute(cmp, dialect)
     if kind == "dataset":
@@ -318,9 +333,10 @@ def compile_filter(expr: Expr, leaf: Callable[[Comparison], Predicate]) -> Predi
     raise InvalidParameterValue(f"Invalid value for parameter 'filter': unexpected node {expr!r}")
 
 
-def compile_run_filter(expr: Expr, dialect: str) -> Predicate:
-    """A WHERE condition on ``runs`` for a parsed run filter."""
-    return compile_filter(expr, lambda cmp: _run_comparison(cmp, dialect))
+def compile_run_filter(expr: Expr, dialect: str, experiment_ids: Sequence[int] = ()) -> Predicate:
+    """A WHERE condition on ``runs`` for a parsed run filter; with ``experiment_ids`` (the runs' experiments,
+    which the caller restricts the runs to), the key rows the filter reads are restricted to them too."""
+    return compile_filter(expr, lambda cmp: _run_comparison(cmp, dialect, experiment_ids))
 
 
 def compile_experiment_filter(expr: Expr, dialect: str) -> Predicate:
@@ -335,6 +351,7 @@ __all__ = [
     "compile_run_filter",
     "experiment_id_predicate",
     "glob_pattern",
+    "in_experiments",
     "joinable",
     "key_condition",
     "like_pattern",
