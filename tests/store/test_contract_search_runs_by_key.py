@@ -201,3 +201,46 @@ def test_long_values_compare_and_sort_whole(
     for size in (1, 2):
         paged = _pages(store, experiment_id, size, order_by=["params.p DESC"])
         assert paged == [ids[n] for n in by_value[::-1]]
+
+
+@pytest.mark.parametrize("probe", ["default", "staged"])
+def test_order_by_one_key_across_experiments_pages_like_one(
+    store: SqlTrackingStore, new_run: Callable[..., str], probe: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search of several experiments walks each one's head of the key's index in its own order and merges
+    the heads: the pages, across segments and experiments, are the documented order of their runs together,
+    and the runs of an experiment not searched never appear."""
+    if probe == "staged":
+        monkeypatch.setattr(run_search, "_PROBE_SHORT_FACTOR", 1)
+        monkeypatch.setattr(run_search, "_PROBE_FACTOR", 3)
+        for least in ("_PROBE_SHORT_MIN", "_PROBE_MIN"):
+            monkeypatch.setattr(run_search, least, 1)
+    experiments = [store.create_experiment(f"across-{e}") for e in range(3)]
+    placed: dict[str, str] = {}
+    turn = iter(range(10_000))
+
+    def in_turn(name: str) -> str:
+        experiment = experiments[next(turn) % 3]
+        run_id = new_run(experiment, name=name)
+        placed[run_id] = experiment
+        return run_id
+
+    runs = _populate(store, in_turn)
+    searched = [experiments[0], experiments[2]]
+    for kind, key in (("metric", "metrics.m"), ("param", "params.p"), ("tag", "tags.t")):
+        for ascending in (True, False):
+            order_by = [f"{key} {'ASC' if ascending else 'DESC'}"]
+            for filter_string, keep in FILTERS[:3]:
+                mine = [r for r in runs if placed[r.run_id] in searched]
+                want = _expected(mine, kind, ascending, keep)
+                kwargs = {"filter_string": filter_string, "order_by": order_by}
+                for size in (2, 5, 100):
+                    out: list[str] = []
+                    token = None
+                    while True:
+                        page = store.search_runs(searched, max_results=size, page_token=token, **kwargs)  # type: ignore[arg-type]
+                        out.extend(r.info.run_id for r in page)
+                        token = page.next_page_token
+                        if token is None:
+                            break
+                    assert out == want, (order_by, filter_string, size)

@@ -254,6 +254,9 @@ _PROBE_FACTOR = 20
 _PROBE_MIN = 1000
 _PROBE_SHORT_FACTOR = 4
 _PROBE_SHORT_MIN = 200
+#: On PostgreSQL a head over at most this many experiments merges each one's head walked in order (one
+#: subquery each); over more, their entries of the key are read and sorted at once.
+_MERGED_EXPERIMENTS = 32
 
 
 @dataclass(frozen=True)
@@ -451,8 +454,30 @@ class _SegmentQueries:
         return stmt
 
     def _bounded(self, probe: int) -> sa.Select[Any]:
-        walk = _key_rows(self.key, self.segment, self.resumed)
-        return walk.order_by(*_index_order(self.key)).limit(probe)
+        """The first ``probe`` entries of the key's index in the segment, in order. On PostgreSQL, for
+        several experiments (up to ``_MERGED_EXPERIMENTS``), each one's first ``probe`` entries are walked in
+        its index order and only those are sorted, instead of every entry of the key in those experiments
+        (20 experiments of 2,000 runs sharing the keys, ordered by a metric and filtered: ~40-65 ms instead of
+        ~100-115 ms in the store). On SQLite, where this only finds the head's last entry, merged heads
+        measured slower than one sort (~70-100 ms against ~45-55 ms)."""
+        experiment_ids = self.key.shape.experiment_ids
+        order = _index_order(self.key)
+        merged = self.key.dialect == "postgresql" and 1 < len(experiment_ids) <= _MERGED_EXPERIMENTS
+        if not merged:
+            return _key_rows(self.key, self.segment, self.resumed).order_by(*order).limit(probe)
+        heads = [
+            _key_rows(self.key, self.segment, self.resumed, experiment_ids=(experiment_id,))
+            .order_by(*order)
+            .limit(probe)
+            .subquery(f"head_{i}")
+            for i, experiment_id in enumerate(experiment_ids)
+        ]
+        union = sa.union_all(*(sa.select(head.c.run_id, head.c.value) for head in heads)).subquery("heads")
+        return (
+            sa.select(union.c.run_id, union.c.value)
+            .order_by(*_value_order(union.c, self.key.ascending))
+            .limit(probe)
+        )
 
     def head(self, probe: int) -> sa.Select[Any]:
         """The matches among the first ``probe`` entries of the key's index in the segment (PostgreSQL)."""
@@ -464,7 +489,7 @@ class _SegmentQueries:
 
     def edge(self, probe: int) -> sa.Select[Any]:
         """The ``probe``-th entry of the key's index in the segment, ``(run_id, value)``; none if shorter."""
-        return self._kept("edge", probe, lambda: self._bounded(1).offset(probe - 1))
+        return self._kept("edge", probe, lambda: self._bounded(probe).limit(1).offset(probe - 1))
 
     def in_order(self, *, bounded: bool) -> sa.Select[Any]:
         """The matches of the segment in the key's index order, up to the bound edge entry when
@@ -525,20 +550,26 @@ def _index_order(key: _KeyOrder) -> list[ColumnElement[Any]]:
 
 
 def _key_rows(
-    key: _KeyOrder, segment: _Segment, resumed: bool, *, walk: bool = True, table: FromClause | None = None
+    key: _KeyOrder,
+    segment: _Segment,
+    resumed: bool,
+    *,
+    walk: bool = True,
+    table: FromClause | None = None,
+    experiment_ids: tuple[int, ...] = (),
 ) -> sa.Select[Any]:
     """``(run_id, value)`` of the segment's rows of the key's table (or of ``table``, an alias of it), after
-    the bound last row when ``resumed``. With ``walk``, the rows of the search's experiments: the key's
-    ``(experiment_id, key, ...)`` index is then walked in order for one experiment, and for several its
-    entries of those experiments are read and sorted, never other experiments' (which share keys such as
-    ``loss``). With ``walk`` false, SQLite cannot start from that index (it looks rows up by ``(run_id,
-    key)``)."""
+    the bound last row when ``resumed``. With ``walk``, the rows of the search's experiments (or of
+    ``experiment_ids``): the key's ``(experiment_id, key, ...)`` index is then walked in order for one
+    experiment, and for several its entries of those experiments are read, never other experiments' (which
+    share keys such as ``loss``). With ``walk`` false, SQLite cannot start from that index (it looks rows up
+    by ``(run_id, key)``)."""
     table = key.table if table is None else table
     value = table.c.value
     name_of: ColumnElement[str] = table.c.key
     scope: list[Predicate] = []
     if walk:
-        scope.append(in_experiments(table.c.experiment_id, key.shape.experiment_ids))
+        scope.append(in_experiments(table.c.experiment_id, experiment_ids or key.shape.experiment_ids))
     elif key.dialect == "sqlite":
         name_of = table.c.key.concat("")
     stmt = sa.select(table.c.run_id, value).where(
