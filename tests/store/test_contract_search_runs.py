@@ -296,3 +296,54 @@ def test_paging_equals_unpaged_order(
         filtered = [r.info.run_id for r in store.search_runs([experiment_id], **kwargs)]  # type: ignore[arg-type]
         assert 0 < len(filtered) < 37
         assert _pages(store, experiment_id, 3, **kwargs) == filtered, order_by
+
+
+def test_attribute_orders_across_experiments_page_like_one(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    """Several experiments ordered by attributes (on PostgreSQL each experiment's page is read in its own
+    order and the pages merged): ties of start time, missing end times last, a filter, a deleted run, and
+    the runs of an experiment not searched never appear; pages of every size agree with the order of all the
+    searched runs together."""
+    experiments = [store.create_experiment(f"attributes-{e}") for e in range(3)]
+    runs: list[tuple[str, str, int, int | None, str, bool]] = []  # id, experiment, start, end, name, kept
+    for i in range(45):
+        experiment = experiments[i % 3]
+        start = 1_000 + (i * 7) % 9  # many ties
+        run_id = new_run(experiment, name=f"n{(i * 5) % 13:02d}", start_time=start)
+        end = None if i % 4 == 0 else 5_000 + (i * 11) % 17
+        if end is not None:
+            store.update_run_info(run_id, end_time=end)
+        kept = i % 5 != 0
+        store.log_batch(run_id, params=[Param("keep", "yes" if kept else "no")])
+        if i == 7:
+            store.delete_run(run_id)
+        else:
+            runs.append((run_id, experiment, start, end, f"n{(i * 5) % 13:02d}", kept))
+    searched = [experiments[0], experiments[2]]
+    mine = [r for r in runs if r[1] in searched]
+    by_id = sorted(mine, key=lambda r: r[0])
+    orders: list[tuple[list[str] | None, list[tuple[str, str, int, int | None, str, bool]]]] = [
+        (None, sorted(by_id, key=lambda r: -r[2])),
+        (["attributes.end_time DESC"], sorted(by_id, key=lambda r: (r[3] is None, -(r[3] or 0)))),
+        (["attributes.run_name", "attributes.start_time DESC"], sorted(by_id, key=lambda r: (r[4], -r[2]))),
+    ]
+    for order_by, ordered in orders:
+        for filter_string in (None, "params.keep = 'yes'"):
+            want = [r[0] for r in ordered if filter_string is None or r[5]]
+            for size in (2, 5, 100):
+                got: list[str] = []
+                token = None
+                while True:
+                    page = store.search_runs(
+                        searched,
+                        filter_string=filter_string,
+                        order_by=order_by,
+                        max_results=size,
+                        page_token=token,
+                    )
+                    got.extend(r.info.run_id for r in page)
+                    token = page.next_page_token
+                    if token is None:
+                        break
+                assert got == want, (order_by, filter_string, size)

@@ -238,12 +238,40 @@ def _general_page(shape: _Shape, order: tuple[OrderBy, ...], resumed: bool, limi
     Building it costs more than the database takes to run it on a small experiment, and a statement object
     reused also keeps SQLAlchemy's cache key, which it computes once per object."""
     columns, source = _sort_columns(order)
-    source, where = _filter(source, shape.expr, shape.dialect, shape.experiment_ids)
-    stmt = sa.select(t.runs, *keyset.labelled(columns)).select_from(source).where(*shape.scope(), *where)
-    if resumed:
-        bound = [sa.bindparam(_after_name(i), type_=c.expr.type) for i, c in enumerate(columns)]
-        stmt = stmt.where(keyset.after(columns, bound))
-    return stmt.order_by(*keyset.order_by(columns)).limit(limit)
+
+    def page(experiment_ids: tuple[int, ...]) -> sa.Select[Any]:
+        joined, where = _filter(source, shape.expr, shape.dialect, experiment_ids)
+        stmt = (
+            sa.select(t.runs, *keyset.labelled(columns))
+            .select_from(joined)
+            .where(*_scope(experiment_ids, shape.stages), *where)
+        )
+        if resumed:
+            bound = [sa.bindparam(_after_name(i), type_=c.expr.type) for i, c in enumerate(columns)]
+            stmt = stmt.where(keyset.after(columns, bound))
+        return stmt.order_by(*keyset.order_by(columns)).limit(limit)
+
+    experiment_ids = shape.experiment_ids
+    by_attributes = all(item.key.kind == "attribute" for item in order)
+    if (
+        shape.dialect != "postgresql"
+        or not by_attributes
+        or not 1 < len(experiment_ids) <= _MERGED_EXPERIMENTS
+    ):
+        return page(experiment_ids)
+    # Several experiments ordered by attributes (the default order, by start time): each experiment's page
+    # is read in its ``(experiment_id, lifecycle_stage, start_time)`` index order and only those are merged,
+    # instead of sorting every run of the experiments.
+    parts = [
+        page((experiment_id,)).subquery(f"experiment_{i}") for i, experiment_id in enumerate(experiment_ids)
+    ]
+    union = sa.union_all(*(sa.select(part) for part in parts)).subquery("experiments")
+    merged = [union.c[f"_s{i}"] for i in range(len(columns))]
+    return (
+        sa.select(union)
+        .order_by(*(m.asc() if c.ascending else m.desc() for m, c in zip(merged, columns, strict=True)))
+        .limit(limit)
+    )
 
 
 # -- one metric, param or tag order key: segments walked in index order ------------------------------------
