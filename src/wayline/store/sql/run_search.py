@@ -251,27 +251,42 @@ def _general_page(shape: _Shape, order: tuple[OrderBy, ...], resumed: bool, limi
             stmt = stmt.where(keyset.after(columns, bound))
         return stmt.order_by(*keyset.order_by(columns)).limit(limit)
 
-    experiment_ids = shape.experiment_ids
-    by_attributes = all(item.key.kind == "attribute" for item in order)
-    if (
-        shape.dialect != "postgresql"
-        or not by_attributes
-        or not 1 < len(experiment_ids) <= _MERGED_EXPERIMENTS
-    ):
-        return page(experiment_ids)
+    if not (_merges(shape) and all(item.key.kind == "attribute" for item in order)):
+        return page(shape.experiment_ids)
     # Several experiments ordered by attributes (the default order, by start time): each experiment's page
     # is read in its ``(experiment_id, lifecycle_stage, start_time)`` index order and only those are merged,
     # instead of sorting every run of the experiments.
-    parts = [
-        page((experiment_id,)).subquery(f"experiment_{i}") for i, experiment_id in enumerate(experiment_ids)
-    ]
-    union = sa.union_all(*(sa.select(part) for part in parts)).subquery("experiments")
-    merged = [union.c[f"_s{i}"] for i in range(len(columns))]
-    return (
-        sa.select(union)
-        .order_by(*(m.asc() if c.ascending else m.desc() for m, c in zip(merged, columns, strict=True)))
-        .limit(limit)
+    return _merged(
+        [page((experiment_id,)) for experiment_id in shape.experiment_ids],
+        lambda merged: [
+            merged[f"_s{i}"].asc() if c.ascending else merged[f"_s{i}"].desc() for i, c in enumerate(columns)
+        ],
+        limit,
     )
+
+
+#: On PostgreSQL a search of at most this many experiments reads each one's part in its own order and merges
+#: them (one subquery each); over more, the experiments' rows are read and sorted at once.
+_MERGED_EXPERIMENTS = 32
+
+
+def _merges(shape: _Shape) -> bool:
+    """Whether the search reads each of its experiments apart and merges them (``_merged``): on PostgreSQL,
+    for 2 to ``_MERGED_EXPERIMENTS`` experiments. On SQLite, where a head's walk only finds its last entry,
+    merged heads measured slower than one sort (~70-100 ms against ~45-55 ms, 20 experiments)."""
+    return shape.dialect == "postgresql" and 1 < len(shape.experiment_ids) <= _MERGED_EXPERIMENTS
+
+
+def _merged(
+    parts: Sequence[sa.Select[Any]],
+    order: Callable[[Any], list[ColumnElement[Any]]],
+    limit: int,
+) -> sa.Select[Any]:
+    """The first ``limit`` rows of ``parts`` (one experiment's first ``limit`` rows each, in order), in the
+    order that ``order`` gives on the merged columns."""
+    union = sa.union_all(*(sa.select(part.subquery(f"experiment_{i}")) for i, part in enumerate(parts)))
+    merged = union.subquery("experiments")
+    return sa.select(merged).order_by(*order(merged.c)).limit(limit)
 
 
 # -- one metric, param or tag order key: segments walked in index order ------------------------------------
@@ -282,9 +297,6 @@ _PROBE_FACTOR = 20
 _PROBE_MIN = 1000
 _PROBE_SHORT_FACTOR = 4
 _PROBE_SHORT_MIN = 200
-#: On PostgreSQL a head over at most this many experiments merges each one's head walked in order (one
-#: subquery each); over more, their entries of the key are read and sorted at once.
-_MERGED_EXPERIMENTS = 32
 
 
 @dataclass(frozen=True)
@@ -482,30 +494,21 @@ class _SegmentQueries:
         return stmt
 
     def _bounded(self, probe: int) -> sa.Select[Any]:
-        """The first ``probe`` entries of the key's index in the segment, in order. On PostgreSQL, for
-        several experiments (up to ``_MERGED_EXPERIMENTS``), each one's first ``probe`` entries are walked in
-        its index order and only those are sorted, instead of every entry of the key in those experiments
-        (20 experiments of 2,000 runs sharing the keys, ordered by a metric and filtered: ~40-65 ms instead of
-        ~100-115 ms in the store). On SQLite, where this only finds the head's last entry, merged heads
-        measured slower than one sort (~70-100 ms against ~45-55 ms)."""
-        experiment_ids = self.key.shape.experiment_ids
+        """The first ``probe`` entries of the key's index in the segment, in order. When the search merges
+        its experiments (``_merges``), each one's first ``probe`` entries are walked in its index order and
+        only those are sorted, instead of every entry of the key in those experiments (20 experiments of
+        2,000 runs sharing the keys, ordered by a metric and filtered: ~40-65 ms instead of ~100-115 ms in
+        the store)."""
         order = _index_order(self.key)
-        merged = self.key.dialect == "postgresql" and 1 < len(experiment_ids) <= _MERGED_EXPERIMENTS
-        if not merged:
+        if not _merges(self.key.shape):
             return _key_rows(self.key, self.segment, self.resumed).order_by(*order).limit(probe)
         heads = [
             _key_rows(self.key, self.segment, self.resumed, experiment_ids=(experiment_id,))
             .order_by(*order)
             .limit(probe)
-            .subquery(f"head_{i}")
-            for i, experiment_id in enumerate(experiment_ids)
+            for experiment_id in self.key.shape.experiment_ids
         ]
-        union = sa.union_all(*(sa.select(head.c.run_id, head.c.value) for head in heads)).subquery("heads")
-        return (
-            sa.select(union.c.run_id, union.c.value)
-            .order_by(*_value_order(union.c, self.key.ascending))
-            .limit(probe)
-        )
+        return _merged(heads, lambda merged: _value_order(merged, self.key.ascending), probe)
 
     def head(self, probe: int) -> sa.Select[Any]:
         """The matches among the first ``probe`` entries of the key's index in the segment (PostgreSQL)."""
