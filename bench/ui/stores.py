@@ -9,7 +9,8 @@ Logging 100k runs through MLflow's REST API would take hours here, so each store
    history run's 1M points go straight into the product's tables with ``sqlite3`` ``executemany``, untimed
    (not a product figure). The columns are read from the database (``PRAGMA table_info``): a column the
    benchmark does not know is left to its default or NULL, and one that is NOT NULL without a default fails
-   loudly.
+   loudly. MLflow stores a row per point (``metrics``); Wayline stores a run's points of one key as blocks of
+   at most 1,000 (``metric_blocks``), packed by Wayline's own ``metric_blocks.pack``.
 
 The finished store is ``<cache>/<data key>/<product>.db`` with a ``<product>.json`` beside it (experiment and
 run ids); it is written under a temporary name and renamed when complete, so an interrupted build is redone.
@@ -18,6 +19,7 @@ run ids); it is written under a temporary name and renamed when complete, so an 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sqlite3
 import subprocess
@@ -33,10 +35,13 @@ from server.products import ServerOptions, start_server
 from server.stores import Store
 
 from ui import dataset as ds
+from wayline.store.sql.metric_blocks import pack
 
 API = "/api/2.0/mlflow"
 CHUNK_RUNS = 5_000
 CHUNK_POINTS = 100_000
+#: Points per block of Wayline's ``metric_blocks`` (at most as many as one ``log_batch`` writes).
+BLOCK_POINTS = 1_000
 #: ``on_progress(phase, done, total)``.
 Progress = Callable[[str, int, int], None]
 
@@ -195,6 +200,36 @@ class _Inserter:
             self.conn.executemany(self.sql, [(*row, *self.extra) for row in rows] if self.extra else rows)
 
 
+class _PointInserter:
+    """Metric points ``(run id, key, value, timestamp, step, is_nan)`` into the product's table of them:
+    MLflow's ``metrics``, a row per point; Wayline's ``metric_blocks``, a row per block of at most
+    ``BLOCK_POINTS`` points of one run and key (the points of one call are grouped by run and key)."""
+
+    def __init__(self, product: str, conn: sqlite3.Connection, run_id_column: str) -> None:
+        self.blocks = product == "wayline"
+        if self.blocks:
+            # The columns ``Block.row`` fills, checked against the table like any other.
+            columns = list(pack([(0, 0, 0.0)]).row("", ""))
+            self.rows = _Inserter(conn, "metric_blocks", columns)
+        else:
+            columns = [run_id_column, "key", "value", "timestamp", "step", "is_nan"]
+            self.rows = _Inserter(conn, "metrics", columns)
+
+    def insert(self, points: list[tuple[Any, ...]]) -> None:
+        if not self.blocks:
+            self.rows.insert(points)
+            return
+        keys: dict[tuple[str, str], list[tuple[int, int, float]]] = {}
+        for run_id, key, value, timestamp, step, is_nan in points:
+            keys.setdefault((run_id, key), []).append((step, timestamp, math.nan if is_nan else value))
+        blocks = []
+        for (run_id, key), series in keys.items():
+            for start in range(0, len(series), BLOCK_POINTS):
+                row = pack(series[start : start + BLOCK_POINTS]).row(run_id, key)
+                blocks.append(tuple(row[column] for column in self.rows.columns))
+        self.rows.insert(blocks)
+
+
 def _bulk_insert(
     product: str, db: Path, data: ds.Dataset, ids: dict[str, str], on_progress: Progress
 ) -> None:
@@ -225,7 +260,7 @@ def _bulk_insert(
         experiment = {"experiment_id": int(exp_id)}
         params = _Inserter(conn, "params", [rid, "key", "value"], experiment)
         tags = _Inserter(conn, "tags", [rid, "key", "value"], experiment)
-        metrics = _Inserter(conn, "metrics", [rid, "key", "value", "timestamp", "step", "is_nan"])
+        metrics = _PointInserter(product, conn, rid)
         point = [rid, "key", "value", "timestamp", "step", "is_nan"]
         latest = _Inserter(conn, "latest_metrics", point, experiment)
         extra_values = tuple(naming.run_extra.values())

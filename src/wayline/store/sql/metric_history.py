@@ -1,93 +1,70 @@
-"""A metric's history: every point, ordered by ``(step, timestamp)``, paged with keyset tokens; and the
-sampled histories of many runs that charts ask for (:func:`bulk_interval`).
+"""A metric's history: every point in history order, paged with keyset tokens; and the sampled histories of
+many runs that charts ask for (:func:`bulk_interval`). Points are read from their blocks
+(:func:`wayline.store.sql.metric_blocks.read`), already in history order, each point once.
 
-Within equal ``(step, timestamp)`` points are ordered by value (NaN after numbers). A token holds the last
-point's sort values plus how many points equal to it were already returned, and the next page starts at that
-point and skips them: points are unique from schema revision 0007 on (the count is then one), and the rule
-stays exact whatever the rows.
+History order is ``(step, timestamp, NaN last, value)``. A token holds the last point's sort values plus how
+many points equal to it were already returned, and the next page starts at that point and skips them: points
+are unique as read (the count is then one), and the rule stays exact whatever the points.
 
-A history is read as ``(step, timestamp, value)`` rows whose value is NULL for a NaN point (stored as 0 with
-its ``is_nan`` flag): one column less to fetch and turn into Python objects per point than reading the flag.
-Each row becomes its point's record as it arrives (:class:`~wayline.entities.metric_history.PointRecord`),
-on PostgreSQL while the database still produces the next rows.
+Each point becomes its record (:class:`~wayline.entities.metric_history.PointRecord`, value None for NaN) in
+one comprehension over the decoded lists.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
-from itertools import islice
-from operator import eq, itemgetter
+from math import isnan
 from typing import Any
 
 import sqlalchemy as sa
 
 from wayline.entities import Metric, Page
-from wayline.entities.metric_history import MetricHistory, PointRecord, new_metric, value_sum
-from wayline.store.sql import keyset, page_token, runs
-from wayline.store.sql import schema as t
-from wayline.store.sql.plain import plain_rows, row_stream
+from wayline.entities.metric_history import MetricHistory, PointRecord, new_metric
+from wayline.store.sql import keyset, metric_blocks, page_token, runs
 from wayline.store.tracking import METRIC_HISTORY_MAX_RESULTS
 
 _KIND = "metric-history"
-_STEP_TIME = itemgetter("step", "timestamp")
 _TOKEN_TYPES = (keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, keyset.NUMBER, (int,))
 
 
 def _sort_key(record: PointRecord) -> tuple[int, int, int, float]:
-    """A point's position in the history order (a NaN point's value is None in its record and 0 in the
-    table)."""
+    """A point's position in the history order, as tokens hold it (a NaN point's value is None in its record
+    and 0 in the token)."""
     value = record["value"]
     if value is None:
         return (record["step"], record["timestamp"], 1, 0.0)
     return (record["step"], record["timestamp"], 0, value)
 
 
-def _holds_nan(records: Sequence[PointRecord]) -> bool:
-    return value_sum(records) is None
+def _records(key: str, points: metric_blocks.Points) -> tuple[list[PointRecord], float | None]:
+    """The points' records and the sum of their values (None when one is NaN; the server reuses it)."""
+    steps, timestamps, values = points.steps, points.timestamps, points.values
+    total: float | None = sum(values)
+    if total != total and any(map(isnan, values)):  # noqa: PLR0124 (NaN test)
+        total = None
+        return [
+            {"key": key, "value": None if v != v else v, "timestamp": t, "step": s}  # noqa: PLR0124
+            for s, t, v in zip(steps, timestamps, values, strict=True)
+        ], total
+    return [
+        {"key": key, "value": v, "timestamp": t, "step": s}
+        for s, t, v in zip(steps, timestamps, values, strict=True)
+    ], total
 
 
-def _records(conn: sa.Connection, stmt: sa.Select[Any], key: str) -> list[PointRecord]:
-    """The points of a ``(step, timestamp, value)`` statement, each record made as its row arrives."""
-    with row_stream(conn, stmt, binary=True) as rows:
-        return [{"key": key, "value": v, "timestamp": t, "step": s} for s, t, v in rows]
+def _start(points: metric_blocks.Points, start: tuple[Any, ...]) -> int:
+    """The index of the first point at or after the token's point ``start`` in history order."""
+    steps, timestamps, values = points.steps, points.timestamps, points.values
+    step, timestamp, nan_rank, value = start
+    low = bisect_left(steps, step)
+    high = bisect_left(steps, step + 1, lo=low)
 
+    def position(i: int) -> tuple[int, int, int, float]:
+        v = values[i]
+        return (steps[i], timestamps[i], 1, 0.0) if v != v else (steps[i], timestamps[i], 0, v)  # noqa: PLR0124
 
-def _points(key: str, rows: Sequence[tuple[Any, ...]]) -> list[Metric]:
-    """Plain ``(step, timestamp, value, is_nan)`` rows as points (NaN restored)."""
-    return [new_metric(key, value, is_nan, timestamp, step) for step, timestamp, value, is_nan in rows]
-
-
-def _put_nan_last(records: list[PointRecord]) -> None:
-    """Points in index order, ``(step, timestamp, value)``, some of them NaN, put in the full history order.
-    The two differ only where a NaN point (stored as value 0) ties on ``(step, timestamp)`` with others: NaN
-    goes last."""
-    keys = list(map(_STEP_TIME, records))
-    if not any(map(eq, keys, islice(keys, 1, None))):  # no ties
-        return
-    start = 0
-    total = len(records)
-    for index in range(1, total + 1):
-        if index == total or keys[index] != keys[start]:
-            if index - start > 1:
-                records[start:index] = sorted(records[start:index], key=_sort_key)
-            start = index
-
-
-def _page(conn: sa.Connection, stmt: sa.Select[Any], key: str, limit: int) -> list[PointRecord]:
-    """The first ``limit`` rows of ``stmt`` in history order, read in index order when that is the same.
-
-    History order, ``(step, timestamp, NaN last, value)``, is not the index's ``(step, timestamp, value,
-    is_nan)``: the database would sort every point after the page's start. The two orders differ only by NaN
-    points moving after the numbers they tie with, and a point only ever moves later; so when the first
-    ``limit`` points in index order hold no NaN, they are the first ``limit`` in history order too. Otherwise
-    the page is read again, sorted.
-    """
-    m = t.metrics
-    indexed = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
-    records = _records(conn, indexed.limit(limit), key)
-    if _holds_nan(records):
-        records = _records(conn, stmt.limit(limit), key)
-    return records
+    return bisect_left(range(len(steps)), (step, timestamp, nan_rank, value), lo=low, hi=high, key=position)
 
 
 def history(
@@ -101,27 +78,8 @@ def history(
     """All points when neither ``max_results`` nor a token is given; else pages of ``max_results``
     (default and maximum: ``METRIC_HISTORY_MAX_RESULTS``)."""
     runs.get_row(conn, run_id)
-    m = t.metrics
-    nan_rank = sa.case((m.c.is_nan == sa.true(), 1), else_=0)
-    columns = [
-        keyset.SortColumn(m.c.step, True, keyset.NUMBER),
-        keyset.SortColumn(m.c.timestamp, True, keyset.NUMBER),
-        keyset.SortColumn(nan_rank, True, keyset.NUMBER),
-        keyset.SortColumn(m.c.value, True, keyset.NUMBER),
-    ]
-    value = sa.case((m.c.is_nan == sa.true(), sa.null()), else_=m.c.value).label("point_value")
-    stmt = (
-        sa.select(m.c.step, m.c.timestamp, value)
-        .where(m.c.run_id == run_id, m.c.key == key)
-        .order_by(*keyset.order_by(columns))
-    )
     if max_results is None and not page_token_text:
-        # The whole history in index order (no sort in the database); NaN put in its place here.
-        whole = stmt.order_by(None).order_by(m.c.step, m.c.timestamp, m.c.value)
-        records = _records(conn, whole, key)
-        total = value_sum(records)  # None when a point is NaN; the server reuses it (value_total)
-        if total is None:
-            _put_nan_last(records)
+        records, total = _records(key, metric_blocks.read(conn, run_id, key))
         return Page(MetricHistory(key, records, total=total), None)
     size = keyset.check_max_results(
         METRIC_HISTORY_MAX_RESULTS if max_results is None else max_results, METRIC_HISTORY_MAX_RESULTS
@@ -134,8 +92,16 @@ def history(
         if skip < 0:
             raise page_token.invalid(page_token_text, "malformed sort values")
         start = tuple(values)
-        stmt = stmt.where(keyset.after(columns, values, inclusive=True))
-    records = _page(conn, stmt, key, size + skip + 1)[skip:]
+        points = metric_blocks.read(conn, run_id, key, lo=int(start[0]))
+        first = _start(points, start) + skip
+    else:
+        points = metric_blocks.read(conn, run_id, key)
+        first = 0
+    end = min(len(points), first + size + 1)
+    window = metric_blocks.Points(
+        points.steps[first:end], points.timestamps[first:end], points.values[first:end]
+    )
+    records, _ = _records(key, window)
     token = None
     if len(records) > size:
         records = records[:size]
@@ -162,8 +128,8 @@ def bulk_interval(
 ) -> list[tuple[str, Metric]]:
     """At most ``max_results`` points of ``key`` per run, in ``run_ids`` order (each run must exist).
 
-    The points of a run (steps in ``[start_step, end_step]`` when given) are ordered by
-    ``(step, timestamp, value, is_nan)`` and cut into ``max_results`` runs of consecutive points as SQL's
+    The points of a run (steps in ``[start_step, end_step]`` when given) are in history
+    order and cut into ``max_results`` runs of consecutive points as SQL's
     ``NTILE`` does (the first ``n % max_results`` one longer); the first point of each is kept, and the very
     last point replaces the last pick when it is not already one, so a series always keeps both ends (a
     single pick is the last point). This is MLflow 3.17's sampling (see :func:`sample_indices`).
@@ -181,40 +147,23 @@ def bulk_interval(
 def _sample_run(
     conn: sa.Connection, run_id: str, key: str, size: int, *, steps: tuple[int | None, int | None]
 ) -> list[Metric]:
-    """Two index-friendly queries: the ``(step, timestamp)`` of every point, read from the index alone,
-    locate the picks; then only the points of the picked steps are read, and within a group of equal
-    ``(step, timestamp)`` the pick's rank in ``(value, is_nan)`` order selects the point."""
-    m = t.metrics
+    """The picks of :func:`sample_indices` among the run's points of ``key`` in the step range, ordered by
+    ``(step, timestamp, value, is_nan)`` with NaN as 0, as MLflow's metrics index orders them (history order
+    but for a NaN point that ties with others on ``(step, timestamp)``)."""
     start_step, end_step = steps
-    where = [m.c.run_id == run_id, m.c.key == key]
-    if start_step is not None:
-        where.append(m.c.step >= start_step)
-    if end_step is not None:
-        where.append(m.c.step <= end_step)
-    # Every point's (step, timestamp): on PostgreSQL in the binary format, a fifth to a third less time for
-    # 150,000 points than text.
-    steps_and_times = sa.select(m.c.step, m.c.timestamp).where(*where).order_by(m.c.step, m.c.timestamp)
-    positions = plain_rows(conn, steps_and_times, binary=True)
-    if not positions:
-        return []
-    wanted: dict[tuple[int, int], list[int]] = {}
-    for index in sample_indices(len(positions), size):
-        group = positions[index]
-        first = index
-        while first and positions[first - 1] == group:
-            first -= 1
-        wanted.setdefault(group, []).append(index - first)
-    stmt = (
-        sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
-        .where(*where, m.c.step.in_(sorted({step for step, _ in wanted})))
-        .order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
-    )
-    members: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
-    for row in plain_rows(conn, stmt):
-        group = (row[0], row[1])
-        if group in wanted:
-            members.setdefault(group, []).append(row)
-    return _points(key, [members[group][rank] for group, ranks in wanted.items() for rank in ranks])
+    points = metric_blocks.read(conn, run_id, key, lo=start_step, hi=end_step)
+    ordered = list(zip(points.steps, points.timestamps, points.values, strict=True))
+    total = sum(points.values)
+    if total != total:  # noqa: PLR0124 (a NaN point, or opposite infinities)
+        ordered.sort(key=_index_order)
+    picks = sample_indices(len(ordered), size)
+    return [new_metric(key, ordered[i][2], False, ordered[i][1], ordered[i][0]) for i in picks]
+
+
+def _index_order(point: metric_blocks.Point) -> tuple[int, int, float, bool]:
+    step, timestamp, value = point
+    nan = value != value  # noqa: PLR0124 (NaN test)
+    return (step, timestamp, 0.0 if nan else value, nan)
 
 
 def sample_indices(total: int, size: int) -> list[int]:

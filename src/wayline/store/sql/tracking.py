@@ -222,19 +222,14 @@ class SqlTrackingStore:
             if written:
                 self.statistics.wrote()
                 return
-        copy = True
         at_once = ingest.one_statement(self._engine.dialect.name, metrics, params, tags)
         param_races = 0
-        while True:  # at most three attempts: a COPY that met stored points, then one param race
+        while True:  # at most two attempts: one param race
             try:
                 with transaction(self._engine, write=True, one_statement=at_once) as conn:
-                    ingest.log_batch(
-                        conn, run_id, metrics=metrics, params=params, tags=tags, copy=copy, at_once=at_once
-                    )
+                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags, at_once=at_once)
                 self.statistics.wrote()
                 return
-            except ingest.DuplicatePointError:
-                copy = False  # again, with INSERTs that skip the points already stored (they never raise it)
             except ingest.ParamRaceError:
                 param_races += 1
                 if param_races == 2:
