@@ -119,28 +119,37 @@ def _latest_upsert(dialect: str) -> sa.Insert:
     )
 
 
-#: The greatest ``(step, timestamp, value, is_nan)`` of each key of a batch (NaN as 0 with its flag).
-_Latest = dict[str, tuple[int, int, float, bool]]
-_LATEST_COLUMNS = ("step", "timestamp", "value", "is_nan")
+#: A key's points of a batch as three columns: steps, timestamps, values.
+_Columns = tuple[list[int], list[int], list[float]]
 
 
-def _shape(metrics: Sequence[Metric]) -> tuple[dict[str, list[metric_blocks.Point]], _Latest]:
-    """Each key's points, and each key's greatest point as ``latest_metrics`` stores it."""
-    points: dict[str, list[metric_blocks.Point]] = {}
-    latest: _Latest = {}
+def _shape(metrics: Sequence[Metric]) -> dict[str, _Columns]:
+    """Each key's points, as columns."""
+    columns: dict[str, _Columns] = {}
     for m in metrics:
-        key, step, timestamp, value = m.key, m.step, m.timestamp, m.value
-        found = points.get(key)
+        found = columns.get(m.key)
         if found is None:
-            found = points[key] = []
-        found.append((step, timestamp, value))
-        is_nan = isnan(value)  # latest_metrics stores NaN as 0 with its flag set
-        if is_nan:
-            value = 0.0
-        best = latest.get(key)
-        if best is None or (step, timestamp, value) > best[:3]:
-            latest[key] = (step, timestamp, value, is_nan)
-    return points, latest
+            found = columns[m.key] = ([], [], [])
+        found[0].append(m.step)
+        found[1].append(m.timestamp)
+        found[2].append(m.value)
+    return columns
+
+
+def _latest(steps: list[int], timestamps: list[int], values: list[float]) -> tuple[int, int, float, bool]:
+    """The greatest ``(step, timestamp, value)`` of a key's points, NaN counting as 0 (the first of equal
+    ones), as ``latest_metrics`` stores it: ``(step, timestamp, value, is_nan)``, NaN as 0 with its flag.
+    With strictly increasing steps it is the last point."""
+    if metric_blocks.increasing(steps):
+        i = len(steps) - 1
+    else:
+        i = max(
+            range(len(steps)),
+            key=lambda j: (steps[j], timestamps[j], 0.0 if isnan(values[j]) else values[j]),
+        )
+    value = values[i]
+    is_nan = isnan(value)
+    return (steps[i], timestamps[i], 0.0 if is_nan else value, is_nan)
 
 
 def _append(conn: sa.Connection, run_id: str, key: str, block: metric_blocks.Block) -> bool:
@@ -170,30 +179,28 @@ def _append(conn: sa.Connection, run_id: str, key: str, block: metric_blocks.Blo
 
 
 def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, metrics: Sequence[Metric]) -> None:
-    points, latest = _shape(metrics)
+    columns = _shape(metrics)
     new: list[dict[str, Any]] = []
-    for key in sorted(points):  # one order for the locks of every batch
-        block = metric_blocks.pack(points[key])
+    latest: list[dict[str, Any]] = []
+    for key in sorted(columns):  # one order for the locks of every batch
+        block = metric_blocks.pack_columns(*columns[key])
         if block.n > APPEND_MAX_NEW or not _append(conn, run_id, key, block):
             new.append(block.row(run_id, key))
-    if new:
-        driver_execute_many(conn, _INSERT_BLOCK, new)
-    driver_execute_many(
-        conn,
-        _latest_upsert(conn.dialect.name),
-        [
+        step, timestamp, value, is_nan = _latest(*columns[key])
+        latest.append(
             {
                 "run_id": run_id,
                 "key": key,
-                "step": s,
-                "timestamp": ts,
-                "value": v,
-                "is_nan": nan,
+                "step": step,
+                "timestamp": timestamp,
+                "value": value,
+                "is_nan": is_nan,
                 "experiment_id": experiment_id,
             }
-            for key, (s, ts, v, nan) in latest.items()
-        ],
-    )
+        )
+    if new:
+        driver_execute_many(conn, _INSERT_BLOCK, new)
+    driver_execute_many(conn, _latest_upsert(conn.dialect.name), latest)
 
 
 def one_statement(
@@ -267,12 +274,11 @@ SELECT lifecycle_stage FROM run
 
 
 def _log_points_at_once(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) -> None:
-    points, latest = _shape(metrics)
-    ((key, key_points),) = points.items()
-    block = metric_blocks.pack(key_points)
+    ((key, columns),) = _shape(metrics).items()
+    block = metric_blocks.pack_columns(*columns)
     _, first_timestamp, first_value = metric_blocks.first_point(block)
     nan = isnan(first_value)
-    step, timestamp, value, is_nan = latest[key]
+    step, timestamp, value, is_nan = _latest(*columns)
     arguments: dict[str, Any] = {
         "run_id": run_id,
         "active": LifecycleStage.ACTIVE.value,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import isnan
 from typing import Any
@@ -54,8 +54,7 @@ def _same(a: Point, b: Point) -> bool:
 def in_order(points: Sequence[Point]) -> list[Point]:
     """``points`` in history order, each once. Strictly increasing steps, the usual case, are checked in one
     pass and kept as they are."""
-    steps = [p[0] for p in points]
-    if all(map(int.__lt__, steps, steps[1:])):
+    if increasing([p[0] for p in points]):
         return list(points)
     ordered = sorted(points, key=sort_key)
     unique = ordered[:1]
@@ -65,7 +64,7 @@ def in_order(points: Sequence[Point]) -> list[Point]:
     return unique
 
 
-def _packed(kind: str, values: Iterable[Any]) -> bytes:
+def _packed(kind: str, values: list[Any]) -> bytes:
     packed = array(kind, values)
     if _SWAP:
         packed.byteswap()
@@ -102,20 +101,35 @@ class Block:
         }
 
 
+def increasing(steps: Sequence[int]) -> bool:
+    """Whether ``steps`` strictly increase (points in history order, each once): one pass in C."""
+    return all(map(int.__lt__, steps, steps[1:]))
+
+
+def pack_columns(steps: list[int], timestamps: list[int], values: list[float]) -> Block:
+    """The block of the points ``zip(steps, timestamps, values)`` (at least one), put in history order with
+    repeats dropped. Strictly increasing steps, the usual case, go into the arrays as they are."""
+    if not increasing(steps):
+        ordered = in_order(list(zip(steps, timestamps, values, strict=True)))
+        steps = [p[0] for p in ordered]
+        timestamps = [p[1] for p in ordered]
+        values = [p[2] for p in ordered]
+    last_value = values[-1]
+    return Block(
+        n=len(steps),
+        first_step=steps[0],
+        last_step=steps[-1],
+        last_timestamp=timestamps[-1],
+        last_value=None if isnan(last_value) else last_value,
+        steps=_packed("q", steps),
+        timestamps=_packed("q", timestamps),
+        vals=_packed("d", values),
+    )
+
+
 def pack(points: Sequence[Point]) -> Block:
     """The block of ``points`` (at least one), put in history order with repeats dropped."""
-    ordered = in_order(points)
-    last_step, last_timestamp, last_value = ordered[-1]
-    return Block(
-        n=len(ordered),
-        first_step=ordered[0][0],
-        last_step=last_step,
-        last_timestamp=last_timestamp,
-        last_value=None if isnan(last_value) else last_value,
-        steps=_packed("q", (p[0] for p in ordered)),
-        timestamps=_packed("q", (p[1] for p in ordered)),
-        vals=_packed("d", (p[2] for p in ordered)),
-    )
+    return pack_columns([p[0] for p in points], [p[1] for p in points], [p[2] for p in points])
 
 
 def first_point(block: Block) -> Point:
@@ -217,4 +231,16 @@ def _sorted(points: Points) -> Points:
     return Points([p[0] for p in unique], [p[1] for p in unique], [p[2] for p in unique])
 
 
-__all__ = ["Block", "Point", "Points", "after", "first_point", "in_order", "pack", "read", "sort_key"]
+__all__ = [
+    "Block",
+    "Point",
+    "Points",
+    "after",
+    "first_point",
+    "in_order",
+    "increasing",
+    "pack",
+    "pack_columns",
+    "read",
+    "sort_key",
+]
