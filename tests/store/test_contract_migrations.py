@@ -213,6 +213,18 @@ def _migrations_until(tmp_path: Path, last: str) -> Path:
     return copy
 
 
+def _insert_metric_rows(engine: sa.Engine, rows: list[tuple[str, str, int, int, float, bool]]) -> None:
+    """Rows of the points table of revisions before 0009."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) "
+                "VALUES (:r, :k, :s, :t, :v, :n)"
+            ),
+            [dict(zip("rkstvn", row, strict=True)) for row in rows],
+        )
+
+
 def test_upgrading_to_unique_points_keeps_one_of_each(empty_db_url: str, tmp_path: Path) -> None:
     """Revision 0007 (run up to 0007 only: revision 0009 moves the points into blocks)."""
     before, after = _migrations_until(tmp_path, "0006"), _migrations_until(tmp_path, "0007")
@@ -221,14 +233,7 @@ def test_upgrading_to_unique_points_keeps_one_of_each(empty_db_url: str, tmp_pat
         assert upgrade(engine, before) == "0006"
         rows = [("r" * 32, "m", step, 1000 + step, value, False) for step, value in [(1, 0.5), (2, 1.5)]]
         rows += [("r" * 32, "m", 1, 1001, 0.5, False), ("r" * 32, "m", 3, 1003, 0.0, True)] * 2
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) "
-                    "VALUES (:r, :k, :s, :t, :v, :n)"
-                ),
-                [dict(zip("rkstvn", row, strict=True)) for row in rows],
-            )
+        _insert_metric_rows(engine, rows)
         assert upgrade(engine, after) == "0007"
         with engine.begin() as conn:
             stored = conn.execute(sa.text("SELECT step, value, is_nan FROM metrics ORDER BY step")).all()
@@ -398,14 +403,7 @@ def test_points_move_into_blocks_and_back(empty_db_url: str, artifact_root: str,
             (run_ids[1], "loss", step, 1000 - step, step / 3, False) for step in (9, -3, 4, 0)
         ]
         rows += [(run_ids[1], "acc", 2, 2, 0.0, True), (run_ids[2], "m", 0, 0, 0.5, False)]
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO metrics (run_id, key, step, timestamp, value, is_nan) "
-                    "VALUES (:r, :k, :s, :t, :v, :n)"
-                ),
-                [dict(zip("rkstvn", row, strict=True)) for row in rows],
-            )
+        _insert_metric_rows(engine, rows)
         original = _metric_rows(engine)
         assert original == sorted(rows)
 

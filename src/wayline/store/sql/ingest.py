@@ -136,11 +136,13 @@ def _shape(metrics: Sequence[Metric]) -> dict[str, _Columns]:
     return columns
 
 
-def _latest(steps: list[int], timestamps: list[int], values: list[float]) -> tuple[int, int, float, bool]:
+def _latest(
+    steps: list[int], timestamps: list[int], values: list[float], in_step_order: bool
+) -> tuple[int, int, float, bool]:
     """The greatest ``(step, timestamp, value)`` of a key's points, NaN counting as 0 (the first of equal
     ones), as ``latest_metrics`` stores it: ``(step, timestamp, value, is_nan)``, NaN as 0 with its flag.
-    With strictly increasing steps it is the last point."""
-    if metric_blocks.increasing(steps):
+    With strictly increasing steps (``in_step_order``) it is the last point."""
+    if in_step_order:
         i = len(steps) - 1
     else:
         i = max(
@@ -183,10 +185,12 @@ def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, metrics: 
     new: list[dict[str, Any]] = []
     latest: list[dict[str, Any]] = []
     for key in sorted(columns):  # one order for the locks of every batch
-        block = metric_blocks.pack_columns(*columns[key])
+        steps, timestamps, values = columns[key]
+        in_step_order = metric_blocks.increasing(steps)
+        block = metric_blocks.pack_columns(steps, timestamps, values, in_step_order=in_step_order)
         if block.n > APPEND_MAX_NEW or not _append(conn, run_id, key, block):
             new.append(block.row(run_id, key))
-        step, timestamp, value, is_nan = _latest(*columns[key])
+        step, timestamp, value, is_nan = _latest(steps, timestamps, values, in_step_order)
         latest.append(
             {
                 "run_id": run_id,
@@ -274,11 +278,12 @@ SELECT lifecycle_stage FROM run
 
 
 def _log_points_at_once(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) -> None:
-    ((key, columns),) = _shape(metrics).items()
-    block = metric_blocks.pack_columns(*columns)
+    ((key, (steps, timestamps, values)),) = _shape(metrics).items()
+    in_step_order = metric_blocks.increasing(steps)
+    block = metric_blocks.pack_columns(steps, timestamps, values, in_step_order=in_step_order)
     _, first_timestamp, first_value = metric_blocks.first_point(block)
     nan = isnan(first_value)
-    step, timestamp, value, is_nan = _latest(*columns)
+    step, timestamp, value, is_nan = _latest(steps, timestamps, values, in_step_order)
     arguments: dict[str, Any] = {
         "run_id": run_id,
         "active": LifecycleStage.ACTIVE.value,

@@ -106,10 +106,13 @@ def increasing(steps: Sequence[int]) -> bool:
     return all(map(int.__lt__, steps, steps[1:]))
 
 
-def pack_columns(steps: list[int], timestamps: list[int], values: list[float]) -> Block:
+def pack_columns(
+    steps: list[int], timestamps: list[int], values: list[float], *, in_step_order: bool | None = None
+) -> Block:
     """The block of the points ``zip(steps, timestamps, values)`` (at least one), put in history order with
-    repeats dropped. Strictly increasing steps, the usual case, go into the arrays as they are."""
-    if not increasing(steps):
+    repeats dropped. Strictly increasing steps, the usual case, go into the arrays as they are;
+    ``in_step_order`` is :func:`increasing` of ``steps`` when the caller has it already."""
+    if not (increasing(steps) if in_step_order is None else in_step_order):
         ordered = in_order(list(zip(steps, timestamps, values, strict=True)))
         steps = [p[0] for p in ordered]
         timestamps = [p[1] for p in ordered]
