@@ -31,8 +31,8 @@ from wayline.store.sql.upsert import upsert
 
 #: A key with at most this many points in a batch is appended to its last block ...
 APPEND_MAX_NEW = 16
-#: ... while that block then holds at most this many points (on PostgreSQL a row of up to 3 KB, rewritten on
-#: each append).
+#: ... while that block then holds at most this many points (a row of about 1.5 KB, which PostgreSQL keeps
+#: inline, so an append is a small in-place update rather than new out-of-line values).
 APPEND_MAX_POINTS = 64
 
 _B = t.metric_blocks.c
