@@ -138,6 +138,79 @@ def test_points_for_a_deleted_run_change_nothing(
     assert store.get_metric_history(run_id, "m").items == [first, batch[0]]
 
 
+def _wide_batch(keys: int, points: int, step0: int = 0) -> list[Metric]:
+    """``points`` steps of ``keys`` keys, interleaved as clients send them."""
+    return [
+        Metric(f"k{k}", float(step + k), 1000 + step, step)
+        for step in range(step0, step0 + points)
+        for k in range(keys)
+    ]
+
+
+@pytest.mark.parametrize(("keys", "points"), [(1, 17), (3, 20), (8, 17), (9, 17)])
+def test_metric_points_alone_for_a_missing_or_deleted_run_change_nothing(
+    store: SqlTrackingStore, new_run: Callable[..., str], keys: int, points: int
+) -> None:
+    """Batches of many points of several keys (on PostgreSQL one statement up to 8 keys) are refused as the
+    transactional path refuses them, and written whole once the run is active again."""
+    run_id = new_run()
+    first = _wide_batch(keys, points)
+    store.log_batch(run_id, metrics=first)
+    store.delete_run(run_id)
+    later = _wide_batch(keys, points, step0=points)
+    message = f"The run {run_id} must be in the 'active' state. Current state is deleted."
+    with pytest.raises(InvalidParameterValue, match=re.escape(message)):
+        store.log_batch(run_id, metrics=later)
+    with pytest.raises(ResourceNotFound, match="Run with id=nope not found"):
+        store.log_batch("nope", metrics=later)
+    store.restore_run(run_id)
+    assert _latest(store, run_id)["k0"] == Metric("k0", float(points - 1), 1000 + points - 1, points - 1)
+    assert store.get_metric_history(run_id, f"k{keys - 1}").items == first[keys - 1 :: keys]
+    store.log_batch(run_id, metrics=later)
+    assert len(_latest(store, run_id)) == keys
+    assert _latest(store, run_id)[f"k{keys - 1}"] == later[-1]
+    assert store.get_metric_history(run_id, "k0").items == (first + later)[::keys]
+
+
+def test_metric_points_alone_keep_the_latest_metric_rule_per_key(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    run_id = new_run()
+    store.log_batch(run_id, metrics=_wide_batch(2, 20, step0=100))
+    # k0 gets older steps only (not its latest); k1 a later step out of order; k2 is new, NaN last.
+    older = [Metric("k0", 9.0, 5, s) for s in range(20)]
+    newer = [Metric("k1", float(s), 5, 200 - s) for s in range(20)]
+    fresh = [Metric("k2", float(s), 5, s) for s in range(19)] + [Metric("k2", math.nan, 5, 19)]
+    store.log_batch(run_id, metrics=older + newer + fresh)
+    latest = _latest(store, run_id)
+    assert latest["k0"] == Metric("k0", 119.0, 1119, 119)
+    assert latest["k1"] == Metric("k1", 0.0, 5, 200)
+    assert (latest["k2"].step, math.isnan(latest["k2"].value)) == (19, True)
+    assert len(store.get_metric_history(run_id, "k0")) == 40
+
+
+def test_metric_points_alone_are_one_statement_on_postgresql(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    run_id = new_run()
+    statements: list[str] = []
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def capture(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    store.log_batch(run_id, metrics=_wide_batch(2, 500))
+    store.log_batch(run_id, metrics=[Metric("k0", 1.0, 1, 1000)])
+    writes = [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ANALYZE")) and "pg_" not in s]
+    if store.engine.dialect.name == "postgresql":
+        assert len(writes) == 2, writes
+        assert all(s.lstrip().startswith("WITH run AS") for s in writes), writes
+    else:
+        assert len(writes) > 2, writes
+    assert len(store.get_metric_history(run_id, "k0")) == 501
+    assert _latest(store, run_id)["k1"] == Metric("k1", 500.0, 1499, 499)
+
+
 def test_nan_and_infinities_round_trip(store: SqlTrackingStore, new_run: Callable[..., str]) -> None:
     run_id = new_run()
     points = [
@@ -204,7 +277,7 @@ def test_identical_points_are_stored_once(store: SqlTrackingStore, new_run: Call
 def test_a_retried_large_batch_adds_only_its_new_points(
     store: SqlTrackingStore, new_run: Callable[..., str]
 ) -> None:
-    # 500 points: PostgreSQL sends them by COPY, which meets the stored ones and is retried with INSERTs.
+    # With params and tags, the transactional path; then the points alone, one statement on PostgreSQL.
     run_id = new_run()
     first = [Metric("m", float(i), 1000 + i, i) for i in range(300)]
     store.log_batch(run_id, metrics=first, params=[Param("p", "1")], tags=[RunTag("t", "a")])
@@ -238,7 +311,7 @@ def test_large_batch(store: SqlTrackingStore, new_run: Callable[..., str]) -> No
 def test_integer_values_given_to_the_store_are_stored_as_floats(
     store: SqlTrackingStore, new_run: Callable[..., str]
 ) -> None:
-    # 100 points: PostgreSQL takes the binary COPY path (typed float8), SQLite the multi-row INSERT.
+    # 100 points of one key: one statement on PostgreSQL, whose parameters are cast to float8.
     run_id = new_run()
     store.log_batch(run_id, metrics=[Metric("m", i, 1000 + i, i) for i in range(100)])
     history = store.get_metric_history(run_id, "m").items

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 
 from wayline.entities import Metric
+from wayline.entities.metric_columns import MetricColumns
 from wayline.store.sql import SqlTrackingStore
 from wayline.store.sql import schema as t
 from wayline.store.sql.ingest import APPEND_MAX_NEW, APPEND_MAX_POINTS
@@ -172,3 +173,28 @@ def test_concurrent_single_points_keep_every_point(
     assert [s for s, _, _ in history] == list(range(threads * per_thread))
     assert sum(n for n, _ in _blocks(store, run_id)) == threads * per_thread
     assert all(n <= APPEND_MAX_POINTS for n, _ in _blocks(store, run_id))
+
+
+def test_a_batch_held_as_columns_is_stored_as_its_points(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    """The decoder's columns (several keys, one out of order with a repeat; one key of a few points, which
+    PostgreSQL writes in one statement) give the histories of the same points logged one by one."""
+    run_id, oracle_run = new_run(), new_run()
+    loss = [(s, 100 + s, s / 10) for s in range(300)]
+    acc = [(5, 9, 1.0), (2, 9, NAN), (5, 9, 1.0), (-1, 3, 0.5)]
+    columns = MetricColumns(
+        {
+            "loss": ([p[0] for p in loss], [p[1] for p in loss], [p[2] for p in loss]),
+            "acc": ([p[0] for p in acc], [p[1] for p in acc], [p[2] for p in acc]),
+        },
+        ["loss"] * len(loss) + ["acc"] * len(acc),
+    )
+    store.log_batch(run_id, metrics=columns)
+    single = MetricColumns({"acc": ([7, 8], [1, 2], [3.0, 4.0])}, ["acc", "acc"])
+    store.log_batch(run_id, metrics=single)
+    for key, points in (("loss", loss), ("acc", [*acc, (7, 1, 3.0), (8, 2, 4.0)])):
+        _log(store, oracle_run, points, key)
+        assert _read(store, run_id, key) == _history_order(points) == _read(store, oracle_run, key)
+    latest = {m.key: (m.step, m.value) for m in store.get_run(run_id).data.metrics}
+    assert latest == {"loss": (299, 29.9), "acc": (8, 4.0)}

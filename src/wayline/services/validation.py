@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from wayline.entities import DatasetInput, ExperimentTag, Metric, Param, RunTag
+from wayline.entities.metric_columns import MetricColumns
 from wayline.errors import InvalidParameterValue, SearchSyntaxError, invalid_value
 from wayline.services import limits
 
@@ -151,13 +152,17 @@ def validate_metric(metric: Metric) -> Metric:
     return Metric(key, value, timestamp, step)
 
 
-def validate_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+def validate_metrics(metrics: Sequence[Metric]) -> Sequence[Metric]:
     """:func:`validate_metric` for a whole batch, on the hot path of metric ingest.
 
-    Each distinct key is checked once, and a point whose key, value, timestamp and step are already in their
-    final form (a checked key, a ``float``, two in-range ``int``) is kept as it is; anything else takes the
-    full per-point path, so the rules and the messages are the same.
+    Points held as :class:`MetricColumns` (their types final) are kept as they are when each key is valid as
+    spelled and each step and timestamp column lies within int64 (its ``min`` and ``max``). Otherwise each
+    distinct key is checked once, and a point whose key, value, timestamp and step are already in their final
+    form (a checked key, a ``float``, two in-range ``int``) is kept as it is; anything else takes the full
+    per-point path, so the rules and the messages are the same.
     """
+    if isinstance(metrics, MetricColumns) and _columns_valid(metrics):
+        return metrics
     keys: dict[str, str] = {}
     out: list[Metric] = []
     append = out.append
@@ -181,9 +186,21 @@ def validate_metrics(metrics: Sequence[Metric]) -> list[Metric]:
     return out
 
 
+def _columns_valid(metrics: MetricColumns) -> bool:
+    """Whether every key of ``metrics`` is valid as spelled and every step and timestamp within int64; a key
+    that is invalid raises, as :func:`validate_key` does."""
+    lo, hi = limits.INT64_MIN, limits.INT64_MAX
+    for key, (steps, timestamps, _) in metrics.columns.items():
+        if validate_key(key, field="metrics.key") != key:
+            return False
+        if not (lo <= min(steps) and max(steps) <= hi and lo <= min(timestamps) and max(timestamps) <= hi):
+            return False
+    return True
+
+
 def validate_batch(
     metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> tuple[list[Metric], list[Param], list[RunTag]]:
+) -> tuple[Sequence[Metric], list[Param], list[RunTag]]:
     """MLflow's batch limits, then every entity; one param key with two values in a batch is refused."""
     if len(metrics) > limits.MAX_METRICS_PER_BATCH:
         raise invalid_value(

@@ -5,11 +5,11 @@ one row of packed arrays, sorted in history order with repeats dropped. A key wi
 batch (``APPEND_MAX_NEW`` or fewer: a ``log-metric``) is appended to that key's last block while it holds
 fewer than ``APPEND_MAX_POINTS``, so that a metric logged a point at a time is still read as a few blocks,
 not one row per point; on PostgreSQL that block is locked first (``FOR UPDATE``), so concurrent appends
-queue. On PostgreSQL a few points and nothing else go in as one statement with the run's check, outside any
-transaction (:func:`one_statement`). ``latest_metrics`` is then upserted once per distinct key of the batch
-with the batch's greatest point, replacing the stored one only when the new ``(step, timestamp, value)`` is
-greater (MLflow's rule; NaN counts as its stored value 0 there). Params are immutable: a different value for
-a logged key rejects the whole batch.
+queue. On PostgreSQL a batch of metric points alone mostly goes in as one statement instead
+(:mod:`wayline.store.sql.ingest_at_once`). ``latest_metrics`` is then upserted once per distinct key of the
+batch with the batch's greatest point, replacing the stored one only when the new ``(step, timestamp,
+value)`` is greater (MLflow's rule; NaN counts as its stored value 0 there). Params are immutable: a
+different value for a logged key rejects the whole batch.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from wayline.entities import LifecycleStage, Metric, Param, RunTag
+from wayline.entities import Metric, Param, RunTag
+from wayline.entities.metric_columns import Columns, MetricColumns
 from wayline.errors import InvalidParameterValue, WaylineError
 from wayline.store.sql import metric_blocks, runs
 from wayline.store.sql import schema as t
@@ -119,13 +120,11 @@ def _latest_upsert(dialect: str) -> sa.Insert:
     )
 
 
-#: A key's points of a batch as three columns: steps, timestamps, values.
-_Columns = tuple[list[int], list[int], list[float]]
-
-
-def _shape(metrics: Sequence[Metric]) -> dict[str, _Columns]:
-    """Each key's points, as columns."""
-    columns: dict[str, _Columns] = {}
+def shape(metrics: Sequence[Metric]) -> dict[str, Columns]:
+    """Each key's points, as columns (as they are when the batch is :class:`MetricColumns` already)."""
+    if isinstance(metrics, MetricColumns):
+        return metrics.columns
+    columns: dict[str, Columns] = {}
     for m in metrics:
         found = columns.get(m.key)
         if found is None:
@@ -136,7 +135,7 @@ def _shape(metrics: Sequence[Metric]) -> dict[str, _Columns]:
     return columns
 
 
-def _latest(
+def latest_point(
     steps: list[int], timestamps: list[int], values: list[float], in_step_order: bool
 ) -> tuple[int, int, float, bool]:
     """The greatest ``(step, timestamp, value)`` of a key's points, NaN counting as 0 (the first of equal
@@ -181,7 +180,7 @@ def _append(conn: sa.Connection, run_id: str, key: str, block: metric_blocks.Blo
 
 
 def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, metrics: Sequence[Metric]) -> None:
-    columns = _shape(metrics)
+    columns = shape(metrics)
     new: list[dict[str, Any]] = []
     latest: list[dict[str, Any]] = []
     for key in sorted(columns):  # one order for the locks of every batch
@@ -190,7 +189,7 @@ def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, metrics: 
         block = metric_blocks.pack_columns(steps, timestamps, values, in_step_order=in_step_order)
         if block.n > APPEND_MAX_NEW or not _append(conn, run_id, key, block):
             new.append(block.row(run_id, key))
-        step, timestamp, value, is_nan = _latest(steps, timestamps, values, in_step_order)
+        step, timestamp, value, is_nan = latest_point(steps, timestamps, values, in_step_order)
         latest.append(
             {
                 "run_id": run_id,
@@ -207,108 +206,6 @@ def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, metrics: 
     driver_execute_many(conn, _latest_upsert(conn.dialect.name), latest)
 
 
-def one_statement(
-    dialect: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> bool:
-    """Whether the batch goes to the database as one statement (:data:`_POINTS_AT_ONCE`): on PostgreSQL, a
-    few points of one metric and nothing else (a single ``log-metric``, a small ``log-batch`` of one key)."""
-    if dialect != "postgresql" or params or tags or not 0 < len(metrics) <= APPEND_MAX_NEW:
-        return False
-    key = metrics[0].key
-    return all(m.key == key for m in metrics)
-
-
-#: A few points of one metric of an active run, in one statement: the run's stage is read, and the points
-#: and the key's latest value are written only if it is active; data-modifying CTEs run once, to completion,
-#: whether the final SELECT reads them or not. One statement is atomic on its own, so it runs without BEGIN
-#: and COMMIT: one round trip instead of five or six (a single point: 0.85 ms instead of 1.2-1.35 ms in the
-#: store). The points (one packed block) are appended to the key's last block when it has room (the UPDATE
-#: locks the row and checks the room again on its newest version, so concurrent appends queue), else
-#: inserted as a new block, as ``_log_metrics`` does; the latest value follows ``_latest_upsert``'s rule.
-#: Every parameter is a scalar, so PostgreSQL's generic plan of the prepared statement is as cheap as a
-#: custom one and is kept (with arrays to unnest it planned the statement again on every execution: ~0.6 ms).
-#: Bound: ``run_id``, ``active``, ``append_max``, ``key``, the block's columns, its first point
-#: (``first_timestamp``, ``first_value`` NULL for NaN, ``first_nan``) and the latest point (``latest_*``).
-_POINTS_AT_ONCE = sa.text(
-    """
-WITH run AS (
-  SELECT lifecycle_stage, experiment_id FROM runs WHERE run_id = :run_id
-), active AS (
-  SELECT experiment_id FROM run WHERE lifecycle_stage = :active
-), tail AS (
-  SELECT b.block FROM metric_blocks AS b
-  WHERE b.run_id = :run_id AND b.key = :key AND EXISTS (SELECT 1 FROM active)
-  ORDER BY b.block DESC LIMIT 1
-), appended AS (
-  UPDATE metric_blocks AS b SET
-    n = b.n + CAST(:n AS INTEGER),
-    first_step = LEAST(b.first_step, CAST(:first_step AS BIGINT)),
-    last_step = GREATEST(b.last_step, CAST(:last_step AS BIGINT)),
-    last_timestamp = CAST(:last_timestamp AS BIGINT),
-    last_value = CAST(:last_value AS DOUBLE PRECISION),
-    ordered = b.ordered AND COALESCE(
-      (CAST(:first_step AS BIGINT), CAST(:first_timestamp AS BIGINT)) > (b.last_step, b.last_timestamp)
-      OR ((CAST(:first_step AS BIGINT), CAST(:first_timestamp AS BIGINT)) = (b.last_step, b.last_timestamp)
-          AND b.last_value IS NOT NULL
-          AND (CAST(:first_nan AS BOOLEAN) OR CAST(:first_value AS DOUBLE PRECISION) > b.last_value)),
-      false),
-    steps = b.steps || CAST(:steps AS BYTEA),
-    timestamps = b.timestamps || CAST(:timestamps AS BYTEA),
-    vals = b.vals || CAST(:vals AS BYTEA)
-  FROM tail
-  WHERE b.block = tail.block AND b.n + CAST(:n AS INTEGER) <= CAST(:append_max AS INTEGER)
-  RETURNING b.block
-), inserted AS (
-  INSERT INTO metric_blocks
-    (run_id, key, n, first_step, last_step, last_timestamp, last_value, ordered, steps, timestamps, vals)
-  SELECT :run_id, :key, :n, :first_step, :last_step, :last_timestamp, :last_value, true,
-         :steps, :timestamps, :vals
-  FROM active WHERE NOT EXISTS (SELECT 1 FROM appended)
-), latest AS (
-  INSERT INTO latest_metrics AS lm (run_id, experiment_id, key, step, timestamp, value, is_nan)
-  SELECT :run_id, active.experiment_id, :key, :latest_step, :latest_timestamp, :latest_value, :latest_is_nan
-  FROM active
-  ON CONFLICT (run_id, key) DO UPDATE SET
-    value = excluded.value, is_nan = excluded.is_nan, step = excluded.step, timestamp = excluded.timestamp
-  WHERE (excluded.step, excluded.timestamp, excluded.value) > (lm.step, lm.timestamp, lm.value)
-)
-SELECT lifecycle_stage FROM run
-"""
-)
-
-
-def _log_points_at_once(conn: sa.Connection, run_id: str, metrics: Sequence[Metric]) -> None:
-    ((key, (steps, timestamps, values)),) = _shape(metrics).items()
-    in_step_order = metric_blocks.increasing(steps)
-    block = metric_blocks.pack_columns(steps, timestamps, values, in_step_order=in_step_order)
-    _, first_timestamp, first_value = metric_blocks.first_point(block)
-    nan = isnan(first_value)
-    step, timestamp, value, is_nan = _latest(steps, timestamps, values, in_step_order)
-    arguments: dict[str, Any] = {
-        "run_id": run_id,
-        "active": LifecycleStage.ACTIVE.value,
-        "append_max": APPEND_MAX_POINTS,
-        "key": key,
-        "n": block.n,
-        "first_step": block.first_step,
-        "last_step": block.last_step,
-        "last_timestamp": block.last_timestamp,
-        "last_value": block.last_value,
-        "first_timestamp": first_timestamp,
-        "first_value": None if nan else first_value,
-        "first_nan": nan,
-        "steps": block.steps,
-        "timestamps": block.timestamps,
-        "vals": block.vals,
-        "latest_step": step,
-        "latest_timestamp": timestamp,
-        "latest_value": value,
-        "latest_is_nan": is_nan,
-    }
-    found = driver_rows(conn, _POINTS_AT_ONCE, arguments)
-    runs.check_active_stage(run_id, found[0][0] if found else None)
-
-
 def log_batch(
     conn: sa.Connection,
     run_id: str,
@@ -316,13 +213,8 @@ def log_batch(
     metrics: Sequence[Metric],
     params: Sequence[Param],
     tags: Sequence[RunTag],
-    at_once: bool = False,
 ) -> None:
-    """Write the batch. ``at_once`` (see :func:`one_statement`) writes it with one statement, which needs no
-    transaction around it."""
-    if at_once:
-        _log_points_at_once(conn, run_id, metrics)
-        return
+    """Write the batch."""
     experiment_id = runs.require_active_stage(conn, run_id)
     if params:
         _log_params(conn, run_id, experiment_id, params)
@@ -332,4 +224,4 @@ def log_batch(
         _log_metrics(conn, run_id, experiment_id, metrics)
 
 
-__all__ = ["APPEND_MAX_NEW", "APPEND_MAX_POINTS", "ParamRaceError", "log_batch", "one_statement"]
+__all__ = ["APPEND_MAX_NEW", "APPEND_MAX_POINTS", "ParamRaceError", "latest_point", "log_batch", "shape"]

@@ -39,6 +39,7 @@ from wayline.store.sql import datasets as dataset_inputs
 from wayline.store.sql import (
     experiments,
     ingest,
+    ingest_at_once,
     ingest_one,
     logged_model_search,
     logged_models,
@@ -215,19 +216,25 @@ class SqlTrackingStore:
         tags: Sequence[RunTag] = (),
     ) -> None:
         """All or nothing, in one transaction; see :mod:`wayline.store.sql.ingest` (and
-        :mod:`wayline.store.sql.ingest_one` for a single param or tag)."""
+        :mod:`wayline.store.sql.ingest_one` for a single param or tag, and
+        :mod:`wayline.store.sql.ingest_at_once` for metric points alone on PostgreSQL)."""
         if ingest_one.applies(metrics, params, tags):
             with transaction(self._engine, write=True, one_statement=True) as conn:
                 written = ingest_one.write(conn, run_id, params, tags)
             if written:
                 self.statistics.wrote()
                 return
-        at_once = ingest.one_statement(self._engine.dialect.name, metrics, params, tags)
+        at_once = ingest_at_once.plan(self._engine.dialect.name, metrics, params, tags)
+        if at_once is not None:
+            with transaction(self._engine, write=True, one_statement=True) as conn:
+                ingest_at_once.write(conn, run_id, at_once)
+            self.statistics.wrote()
+            return
         param_races = 0
         while True:  # at most two attempts: one param race
             try:
-                with transaction(self._engine, write=True, one_statement=at_once) as conn:
-                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags, at_once=at_once)
+                with transaction(self._engine, write=True) as conn:
+                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags)
                 self.statistics.wrote()
                 return
             except ingest.ParamRaceError:
