@@ -50,6 +50,7 @@ def test_a_block_is_its_points_in_history_order_once_little_endian() -> None:
     block = pack([(2, 5, 1.0), (1, 9, NAN), (1, 9, 3.0), (2, 5, 1.0), (1, 9, NAN), (-4, 0, -0.5)])
     assert block.n == 4
     assert (block.first_step, block.last_step, block.last_timestamp, block.last_value) == (-4, 2, 5, 1.0)
+    assert block.first == (-4, 0, -0.5)
     assert struct.unpack("<4q", block.steps) == (-4, 1, 1, 2)
     assert struct.unpack("<4q", block.timestamps) == (0, 9, 9, 5)
     values = struct.unpack("<4d", block.vals)
@@ -57,6 +58,10 @@ def test_a_block_is_its_points_in_history_order_once_little_endian() -> None:
     assert math.isnan(values[2])
     last_nan = pack([(7, 1, NAN), (7, 1, 2.0)])
     assert (last_nan.last_step, last_nan.last_value) == (7, None)
+    assert last_nan.first == (7, 1, 2.0)
+    first_nan = pack([(1, 1, NAN), (2, 1, 0.0)])
+    assert first_nan.first[:2] == (1, 1)
+    assert math.isnan(first_nan.first[2])
 
 
 def test_a_point_comes_after_a_blocks_last_point_in_history_order() -> None:

@@ -27,7 +27,7 @@ from wayline.entities.metric_columns import Columns, MetricColumns
 from wayline.errors import InvalidParameterValue, WaylineError
 from wayline.store.sql import metric_blocks, runs
 from wayline.store.sql import schema as t
-from wayline.store.sql.driver import driver_execute_many, driver_rows
+from wayline.store.sql.driver import driver_execute_many, driver_rowcount, driver_rows
 from wayline.store.sql.upsert import upsert
 
 #: A key with at most this many points in a batch is appended to its last block ...
@@ -161,8 +161,7 @@ def _append(conn: sa.Connection, run_id: str, key: str, block: metric_blocks.Blo
     block_id, n, first_step, last_step, last_timestamp, last_value, ordered = tail[0]
     if n + block.n > APPEND_MAX_POINTS:
         return False
-    first = metric_blocks.first_point(block)
-    follows = bool(ordered) and metric_blocks.after(first, last_step, last_timestamp, last_value)
+    follows = bool(ordered) and metric_blocks.after(block.first, last_step, last_timestamp, last_value)
     arguments = {
         "b_block": block_id,
         "b_n": block.n,
@@ -175,7 +174,7 @@ def _append(conn: sa.Connection, run_id: str, key: str, block: metric_blocks.Blo
         "b_timestamps": block.timestamps,
         "b_vals": block.vals,
     }
-    driver_rows(conn, _APPEND, arguments)
+    driver_rowcount(conn, _APPEND, arguments)
     return True
 
 

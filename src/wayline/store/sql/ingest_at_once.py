@@ -61,14 +61,13 @@ def plan(
 def write(conn: sa.Connection, run_id: str, columns: dict[str, Columns]) -> None:
     """Write the batch ``plan`` gave as one statement; refuse it as ``require_active_stage`` does."""
     keys = sorted(columns)
+    appends = len(keys) == 1 and len(columns[keys[0]][0]) <= APPEND_MAX_NEW
     arguments: dict[str, Any] = {"run_id": run_id, "active": _ACTIVE}
-    first_block = None
     for i, key in enumerate(keys):
         steps, timestamps, values = columns[key]
         in_step_order = metric_blocks.increasing(steps)
         block = metric_blocks.pack_columns(steps, timestamps, values, in_step_order=in_step_order)
         step, timestamp, value, is_nan = latest_point(steps, timestamps, values, in_step_order)
-        first_block = first_block or block
         arguments.update(
             {
                 f"key_{i}": key,
@@ -86,20 +85,18 @@ def write(conn: sa.Connection, run_id: str, columns: dict[str, Columns]) -> None
                 f"latest_is_nan_{i}": is_nan,
             }
         )
-    if first_block is not None and len(keys) == 1 and len(columns[keys[0]][0]) <= APPEND_MAX_NEW:
-        _, first_timestamp, first_value = metric_blocks.first_point(first_block)
-        nan = isnan(first_value)
-        arguments.update(
-            {
-                "append_max": APPEND_MAX_POINTS,
-                "first_timestamp": first_timestamp,
-                "first_value": None if nan else first_value,
-                "first_nan": nan,
-            }
-        )
-        stmt = _POINTS_AT_ONCE
-    else:
-        stmt = _blocks_at_once(len(keys))
+        if appends:
+            _, first_timestamp, first_value = block.first
+            nan = isnan(first_value)
+            arguments.update(
+                {
+                    "append_max": APPEND_MAX_POINTS,
+                    "first_timestamp": first_timestamp,
+                    "first_value": None if nan else first_value,
+                    "first_nan": nan,
+                }
+            )
+    stmt = _POINTS_AT_ONCE if appends else _blocks_at_once(len(keys))
     found = driver_rows(conn, stmt, arguments)
     runs.check_active_stage(run_id, found[0][0] if found else None)
 

@@ -83,6 +83,9 @@ class Block:
     steps: bytes
     timestamps: bytes
     vals: bytes
+    #: The first point in history order (its value as it is, NaN included): what an append compares with the
+    #: last point of the block it joins.
+    first: Point
 
     def row(self, run_id: str, key: str) -> dict[str, Any]:
         """The block's row for an INSERT."""
@@ -127,24 +130,13 @@ def pack_columns(
         steps=_packed("q", steps),
         timestamps=_packed("q", timestamps),
         vals=_packed("d", values),
+        first=(steps[0], timestamps[0], float(values[0])),
     )
 
 
 def pack(points: Sequence[Point]) -> Block:
     """The block of ``points`` (at least one), put in history order with repeats dropped."""
     return pack_columns([p[0] for p in points], [p[1] for p in points], [p[2] for p in points])
-
-
-def first_point(block: Block) -> Point:
-    """The first point of ``block``."""
-    steps, timestamps, values = array("q"), array("q"), array("d")
-    steps.frombytes(block.steps[:8])
-    timestamps.frombytes(block.timestamps[:8])
-    values.frombytes(block.vals[:8])
-    if _SWAP:
-        for packed in (steps, timestamps, values):
-            packed.byteswap()
-    return (steps[0], timestamps[0], values[0])
 
 
 def after(point: Point, last_step: int, last_timestamp: int, last_value: float | None) -> bool:
@@ -239,7 +231,6 @@ __all__ = [
     "Point",
     "Points",
     "after",
-    "first_point",
     "in_order",
     "increasing",
     "pack",
