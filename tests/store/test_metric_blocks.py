@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from wayline.entities import Metric
+from wayline.entities import Metric, Param
 from wayline.entities.metric_columns import MetricColumns
 from wayline.store.sql import SqlTrackingStore
 from wayline.store.sql import schema as t
@@ -178,6 +178,53 @@ def test_concurrent_single_points_keep_every_point(
     assert [s for s, _, _ in history] == list(range(threads * per_thread))
     assert sum(n for n, _ in _blocks(store, run_id)) == threads * per_thread
     assert all(n <= APPEND_MAX_POINTS for n, _ in _blocks(store, run_id))
+
+
+def test_concurrent_batches_of_the_same_keys_keep_every_point_and_the_latest(
+    store: SqlTrackingStore, new_run: Callable[..., str]
+) -> None:
+    """Writers logging the same keys of one run at once, in every shape of batch (on PostgreSQL: several keys
+    of many points as one statement, one key of a few points appended as one statement, a few points of
+    several keys in a transaction, points with a param in a transaction): no deadlock, no point lost, and
+    each key's latest value is the greatest point."""
+    run_id = new_run()
+    keys = ["a", "b", "c"]
+    rounds = 12
+    errors: list[BaseException] = []
+
+    def batch(worker: int, i: int) -> tuple[list[Metric], list[Param]]:
+        base = (worker * rounds + i) * 100
+        if worker == 0:  # many points of every key
+            return [Metric(k, float(base + s), base + s, base + s) for s in range(20) for k in keys], []
+        if worker == 1:  # a few points of one key, in reverse key order
+            return [Metric(keys[-1 - i % 3], float(base + s), base + s, base + s) for s in range(3)], []
+        if worker == 2:  # a few points of every key
+            return [
+                Metric(k, float(base + s), base + s, base + s) for s in range(2) for k in reversed(keys)
+            ], []
+        points = [Metric(k, float(base + s), base + s, base + s) for s in range(18) for k in keys]
+        return points, [Param(f"p{i}", "x")]
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(rounds):
+                metrics, params = batch(worker, i)
+                store.log_batch(run_id, metrics=metrics, params=params)
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    logged = [m for w in range(4) for i in range(rounds) for m in batch(w, i)[0]]
+    for key in keys:
+        mine = sorted((m.step, m.timestamp, m.value) for m in logged if m.key == key)
+        assert _read(store, run_id, key) == mine
+        latest = {m.key: m for m in store.get_run(run_id).data.metrics}[key]
+        assert (latest.step, latest.timestamp, latest.value) == mine[-1]
 
 
 def test_a_batch_held_as_columns_is_stored_as_its_points(

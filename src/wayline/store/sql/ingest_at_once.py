@@ -102,9 +102,11 @@ def write(conn: sa.Connection, run_id: str, columns: dict[str, Columns]) -> None
 
 
 #: The run's stage and experiment, and the latter only if the run is active: the CTEs every statement opens.
-_RUN = """
+#: Every write of the statement reads ``active``, so the run's writer lock (``runs.WRITER_LOCK_SQL``) is taken
+#: before any row is locked.
+_RUN = f"""
 WITH run AS (
-  SELECT lifecycle_stage, experiment_id FROM runs WHERE run_id = :run_id
+  SELECT lifecycle_stage, experiment_id, {runs.WRITER_LOCK_SQL} FROM runs WHERE run_id = :run_id
 ), active AS (
   SELECT experiment_id FROM run WHERE lifecycle_stage = :active
 )"""
