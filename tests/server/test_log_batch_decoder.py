@@ -92,6 +92,8 @@ def test_a_point_of_a_logged_model_keeps_its_link() -> None:
     ("odd_point", "field"),
     [
         ({"key": "", "value": 1.0, "timestamp": 5, "step": 1}, "metrics[2].key"),
+        ({"key": ["m"], "value": 1.0, "timestamp": 5, "step": 1}, "metrics[2].key"),
+        ({"key": {"m": 1}, "value": 1.0, "timestamp": 5, "step": 1}, "metrics[2].key"),
         ({"key": "m", "value": None, "timestamp": 5, "step": 1}, "metrics[2].value"),
         ({"key": "m", "value": 1.0, "timestamp": True, "step": 1}, "metrics[2].timestamp"),
         ({"key": "m", "value": 1.0, "timestamp": 5, "step": [1]}, "metrics[2].step"),

@@ -237,6 +237,13 @@ def test_log_batch_accepts_protobuf_json_spellings(api: TrackingApi, run_id: str
         ({"params": [{"key": f"p{i}", "value": "v"} for i in range(101)]}, "params"),
         ({"tags": [{"key": f"t{i}", "value": "v"} for i in range(101)]}, "tags"),
         ({"params": [{"key": "p", "value": "x" * 6001}]}, "params"),
+        # Points in their final types (the columns path of the decoder):
+        ({"metrics": [{"key": ["m"], "value": 1.0, "timestamp": 1, "step": 0}]}, "metrics[0].key"),
+        ({"metrics": [{"key": "m", "value": 1.0, "timestamp": 2**63, "step": 0}]}, "timestamp"),
+        ({"metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 2**63}]}, "step"),
+        ({"metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": -(2**64)}]}, "step"),
+        ({"metrics": [{"key": "../m", "value": 1.0, "timestamp": 1, "step": 0}]}, "key"),
+        ({"metrics": [{"key": "m", "value": 1.0, "timestamp": 1, "step": 0}] * 1001}, "metrics"),
     ],
 )
 def test_log_batch_refuses_bad_batches_whole(

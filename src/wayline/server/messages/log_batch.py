@@ -121,10 +121,11 @@ def _columns(raw: list[Any]) -> MetricColumns | None:
         steps: list[int] = list(map(_STEP, raw)) if sizes == {4} else [0] * len(raw)
     except KeyError:
         return None
+    if set(map(type, keys)) != {str}:  # before any key is hashed: a list or an object is no key
+        return None
     distinct = dict.fromkeys(keys)
     if (
-        set(map(type, distinct)) != {str}
-        or "" in distinct
+        "" in distinct
         or set(map(type, values)) != {float}
         or set(map(type, timestamps)) != {int}
         or set(map(type, steps)) != {int}
