@@ -2,13 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress
 from typing import overload
 
 from wayline.entities.metric import Metric
 
 #: One key's points: steps, timestamps and values, in the batch's order.
 Columns = tuple[list[int], list[int], list[float]]
+
+#: Up to this many keys, :func:`split` picks each key's points with C-level passes (``compress``) per key;
+#: over it, one Python loop over the points is cheaper.
+_SPLIT_BY_PASSES = 4
+
+
+def split(
+    keys: list[str], steps: list[int], timestamps: list[int], values: list[float]
+) -> dict[str, Columns]:
+    """Parallel lists of points (the key of each, its step, timestamp and value) as columns per key, keys in
+    the order first seen, each key's points in the order given."""
+    distinct = dict.fromkeys(keys)
+    if len(distinct) == 1:
+        return {keys[0]: (steps, timestamps, values)}
+    if len(distinct) <= _SPLIT_BY_PASSES:
+        by_key: dict[str, Columns] = {}
+        for key in distinct:
+            mask = list(map(key.__eq__, keys))
+            by_key[key] = (
+                list(compress(steps, mask)),
+                list(compress(timestamps, mask)),
+                list(compress(values, mask)),
+            )
+        return by_key
+    return _group(zip(keys, steps, timestamps, values, strict=True))
+
+
+def _group(points: Iterable[tuple[str, int, int, float]]) -> dict[str, Columns]:
+    """``(key, step, timestamp, value)`` points as columns per key, keys in the order first seen. (The store
+    groups a list of :class:`Metric` with its own loop over their attributes: through tuples, ~60 % slower
+    for it.)"""
+    by_key: dict[str, Columns] = {}
+    for key, step, timestamp, value in points:
+        found = by_key.get(key)
+        if found is None:
+            found = by_key[key] = ([], [], [])
+        found[0].append(step)
+        found[1].append(timestamp)
+        found[2].append(value)
+    return by_key
 
 
 class MetricColumns(Sequence[Metric]):
@@ -61,4 +102,4 @@ class MetricColumns(Sequence[Metric]):
         return f"MetricColumns({len(self.keys)} points of {len(self.columns)} keys)"
 
 
-__all__ = ["Columns", "MetricColumns"]
+__all__ = ["Columns", "MetricColumns", "split"]

@@ -13,22 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress
 from operator import itemgetter
 from typing import Any
 
 from wayline.entities import Metric, Param, RunTag
-from wayline.entities.metric_columns import Columns, MetricColumns
+from wayline.entities.metric_columns import MetricColumns, split
 from wayline.errors import invalid_value
 from wayline.server.endpoint import json_object
 from wayline.server.messages.common import missing
 from wayline.wire import decode_float
 
 _new = object.__new__
-
-#: Up to this many keys, a batch's points are split by key with C-level passes (``compress``) per key; over
-#: it, one Python loop over the points is cheaper.
-_SPLIT_BY_PASSES = 4
 
 _KEY, _VALUE, _TIMESTAMP, _STEP = (itemgetter(name) for name in ("key", "value", "timestamp", "step"))
 
@@ -123,34 +118,14 @@ def _columns(raw: list[Any]) -> MetricColumns | None:
         return None
     if set(map(type, keys)) != {str}:  # before any key is hashed: a list or an object is no key
         return None
-    distinct = dict.fromkeys(keys)
     if (
-        "" in distinct
+        "" in keys
         or set(map(type, values)) != {float}
         or set(map(type, timestamps)) != {int}
         or set(map(type, steps)) != {int}
     ):
         return None
-    by_key: dict[str, Columns]
-    if len(distinct) == 1:
-        by_key = {keys[0]: (steps, timestamps, values)}
-    elif len(distinct) <= _SPLIT_BY_PASSES:
-        by_key = {}
-        for key in distinct:
-            mask = list(map(key.__eq__, keys))
-            by_key[key] = (
-                list(compress(steps, mask)),
-                list(compress(timestamps, mask)),
-                list(compress(values, mask)),
-            )
-    else:
-        by_key = {key: ([], [], []) for key in distinct}
-        for key, step, timestamp, value in zip(keys, steps, timestamps, values, strict=True):
-            found = by_key[key]
-            found[0].append(step)
-            found[1].append(timestamp)
-            found[2].append(value)
-    return MetricColumns(by_key, keys)
+    return MetricColumns(split(keys, steps, timestamps, values), keys)
 
 
 def _metric(item: object, index: int, links: list[ModelLink]) -> Metric:
