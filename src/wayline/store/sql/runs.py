@@ -76,13 +76,13 @@ def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
     return row
 
 
-#: PostgreSQL: the first key of the advisory locks that queue a run's writers of metrics, params and tags
-#: (the two-key form, a space apart from the one-key locks of migrations and statistics); the second key is
-#: the hash of the run's id (``WRITER_LOCK_SQL``). A writer takes it before it locks any row, so writers of
-#: one run never wait for each other's rows in opposite orders: the statement of a few points appends to a
-#: block and upserts its latest value in whichever order PostgreSQL runs its CTEs, while a transaction locks
-#: blocks first (without the lock, four such writers of one run deadlocked within seconds). Unrelated runs
-#: sharing a hash only queue.
+#: PostgreSQL: the first key of the advisory locks that queue a run's writers of metric points and of batches
+#: in a transaction (the two-key form, a space apart from the one-key locks of migrations and statistics); the
+#: second key is the hash of the run's id (``WRITER_LOCK_SQL``). A writer takes it before it locks any row, so
+#: writers of one run never wait for each other's rows in opposite orders: the statement of a few points
+#: appends to a block and upserts its latest value in whichever order PostgreSQL runs its CTEs, while a
+#: transaction locks blocks first (without the lock, four such writers of one run deadlocked within seconds).
+#: Unrelated runs sharing a hash only queue.
 WRITER_LOCK_CLASS = 0x57A1
 #: The SQL expression that takes the run's writer lock, for a SELECT from ``runs`` (one row: the run).
 WRITER_LOCK_SQL = f"pg_advisory_xact_lock({WRITER_LOCK_CLASS}, hashtext(runs.run_id))"
