@@ -117,6 +117,35 @@ def test_columns_out_of_int64_are_refused_naming_the_field() -> None:
     assert "64-bit" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (b"-9223372036854775809", "step"),  # -2**63 - 1: the parser makes it a float, -2**63 exactly
+        (b"-1e19", "step"),
+        (b"9.3e18", "step"),
+    ],
+)
+def test_an_integer_beyond_int64_read_as_a_float_is_refused(text: bytes, field: str) -> None:
+    body = b'{"run_id": "%s", "metrics": [{"key": "a", "value": 1.0, "timestamp": 5, "step": %s}]}' % (
+        RUN.encode(),
+        text,
+    )
+    with pytest.raises(InvalidParameterValue) as caught:
+        decode_log_batch(body)
+    assert f"metrics[0].{field}" in caught.value.message
+    assert "64-bit" in caught.value.message
+
+
+def test_the_int64_bounds_themselves_are_kept_exactly() -> None:
+    body = (
+        b'{"run_id": "%s", "metrics": [{"key": "a", "value": 1.0, "timestamp": 9223372036854775807,'
+        b' "step": -9223372036854775808}, {"key": "a", "value": 2.0, "timestamp": 1, "step": 1e18}]}'
+    ) % RUN.encode()
+    first, second = validate_metrics(decode_log_batch(body).metrics)
+    assert (first.timestamp, first.step) == (2**63 - 1, -(2**63))
+    assert second.step == 10**18
+
+
 def test_columns_with_a_bad_key_are_refused_naming_the_field() -> None:
     metrics = decode_log_batch(_body(_points(["ok", "../up"], 2))).metrics
     assert isinstance(metrics, MetricColumns)

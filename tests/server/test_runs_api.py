@@ -228,6 +228,10 @@ def test_log_batch_accepts_protobuf_json_spellings(api: TrackingApi, run_id: str
         ({"metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": 1.5}]}, "metrics[0].step"),
         ({"metrics": [{"key": "m", "value": True, "timestamp": 1}]}, "metrics[0].value"),
         ({"metrics": [{"key": "m", "value": 1, "timestamp": 2**63}]}, "timestamp"),
+        # Below int64 the body's integer arrives as a float, rounded to -2**63; it is still refused.
+        ({"metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": -(2**63) - 1}]}, "metrics[0].step"),
+        ({"metrics": [{"key": "m", "value": 1, "timestamp": -(2**63) - 1}]}, "metrics[0].timestamp"),
+        ({"metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": 1e19}]}, "metrics[0].step"),
         ({"metrics": [7]}, "metrics[0]"),
         ({"params": [{"value": "v"}]}, "params[0].key"),
         ({"params": {"key": "v"}}, "params"),

@@ -188,6 +188,10 @@ def _text(value: object, where: str) -> str:
     raise invalid_value(where, value, "Input should be a valid string")
 
 
+#: Floats at or beyond this magnitude stand for no int64 exactly (2**63 as a float).
+_FLOAT_INT64_BOUND = float(2**63)
+
+
 def _integer(value: object, where: str) -> int:
     """An int64 field: a JSON integer, an integral float, or a decimal string (protobuf's JSON form)."""
     if isinstance(value, bool):
@@ -195,6 +199,10 @@ def _integer(value: object, where: str) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
+        # A float this large is an integer outside int64 rounded by the JSON parser (orjson reads an
+        # integer below -2**63 as a float, and -2**63 - 1 rounds to -2**63): its value is already lost.
+        if not -_FLOAT_INT64_BOUND < value < _FLOAT_INT64_BOUND:
+            raise invalid_value(where, value, "outside the 64-bit integer range")
         return int(value)
     if isinstance(value, str):
         text = value.strip()
