@@ -178,8 +178,7 @@ def _append(conn: sa.Connection, run_id: str, key: str, block: metric_blocks.Blo
     return True
 
 
-def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, metrics: Sequence[Metric]) -> None:
-    columns = shape(metrics)
+def _log_metrics(conn: sa.Connection, run_id: str, experiment_id: int, columns: dict[str, Columns]) -> None:
     new: list[dict[str, Any]] = []
     latest: list[dict[str, Any]] = []
     for key in sorted(columns):  # one order for the locks of every batch
@@ -209,18 +208,18 @@ def log_batch(
     conn: sa.Connection,
     run_id: str,
     *,
-    metrics: Sequence[Metric],
+    columns: dict[str, Columns],
     params: Sequence[Param],
     tags: Sequence[RunTag],
 ) -> None:
-    """Write the batch."""
+    """Write the batch: its metric points as columns per key (:func:`shape`), its params and tags."""
     experiment_id = runs.require_active_stage(conn, run_id)
     if params:
         _log_params(conn, run_id, experiment_id, params)
     if tags:
         runs.upsert_tags(conn, run_id, experiment_id, {tag.key: tag.value for tag in tags})
-    if metrics:
-        _log_metrics(conn, run_id, experiment_id, metrics)
+    if columns:
+        _log_metrics(conn, run_id, experiment_id, columns)
 
 
 __all__ = ["APPEND_MAX_NEW", "APPEND_MAX_POINTS", "ParamRaceError", "latest_point", "log_batch", "shape"]

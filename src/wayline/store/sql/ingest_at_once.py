@@ -8,7 +8,7 @@ instead of ~1.3 ms). The CTEs write only if the run is active; data-modifying CT
 whether the final SELECT reads them or not, and the final SELECT returns the run's stage, which the caller
 checks as :func:`wayline.store.sql.runs.require_active_stage` would.
 
-Two shapes qualify (:func:`plan`), and write what :func:`wayline.store.sql.ingest.log_batch` would:
+Two shapes qualify (:func:`applies`), and write what :func:`wayline.store.sql.ingest.log_batch` would:
 
 - a few points of one key (``APPEND_MAX_NEW`` or fewer): appended to the key's last block when it has room,
   else a new block (:data:`_POINTS_AT_ONCE`);
@@ -30,11 +30,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wayline.entities import LifecycleStage, Metric, Param, RunTag
+from wayline.entities import LifecycleStage, Param, RunTag
 from wayline.entities.metric_columns import Columns
 from wayline.store.sql import metric_blocks, runs
 from wayline.store.sql.driver import driver_rows
-from wayline.store.sql.ingest import APPEND_MAX_NEW, APPEND_MAX_POINTS, latest_point, shape
+from wayline.store.sql.ingest import APPEND_MAX_NEW, APPEND_MAX_POINTS, latest_point
 
 #: The most keys a batch written as one statement has (one prepared statement per number of keys).
 MAX_KEYS = 8
@@ -42,24 +42,23 @@ MAX_KEYS = 8
 _ACTIVE = LifecycleStage.ACTIVE.value
 
 
-def plan(
-    dialect: str, metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> dict[str, Columns] | None:
-    """The batch's points as columns per key when it goes to the database as one statement: on PostgreSQL,
-    metric points and nothing else, as a few points of one key or as more than a few points of each of at
-    most ``MAX_KEYS`` keys. None otherwise."""
-    if dialect != "postgresql" or params or tags or not metrics:
-        return None
-    columns = shape(metrics)
-    if len(columns) == 1 and len(metrics) <= APPEND_MAX_NEW:
-        return columns
-    if len(columns) <= MAX_KEYS and all(len(steps) > APPEND_MAX_NEW for steps, _, _ in columns.values()):
-        return columns
-    return None
+def applies(
+    dialect: str, columns: dict[str, Columns], params: Sequence[Param], tags: Sequence[RunTag]
+) -> bool:
+    """Whether the batch (its points as columns per key, ``ingest.shape``) goes to the database as one
+    statement: on PostgreSQL, metric points and nothing else, as a few points of one key or as more than a
+    few points of each of at most ``MAX_KEYS`` keys."""
+    if dialect != "postgresql" or params or tags or not columns:
+        return False
+    if len(columns) == 1:
+        ((steps, _, _),) = columns.values()
+        if len(steps) <= APPEND_MAX_NEW:
+            return True
+    return len(columns) <= MAX_KEYS and all(len(steps) > APPEND_MAX_NEW for steps, _, _ in columns.values())
 
 
 def write(conn: sa.Connection, run_id: str, columns: dict[str, Columns]) -> None:
-    """Write the batch ``plan`` gave as one statement; refuse it as ``require_active_stage`` does."""
+    """Write a batch that :func:`applies` as one statement; refuse it as ``require_active_stage`` does."""
     keys = sorted(columns)
     appends = len(keys) == 1 and len(columns[keys[0]][0]) <= APPEND_MAX_NEW
     arguments: dict[str, Any] = {"run_id": run_id, "active": _ACTIVE}
@@ -197,4 +196,4 @@ SELECT lifecycle_stage FROM run
 )
 
 
-__all__ = ["MAX_KEYS", "plan", "write"]
+__all__ = ["MAX_KEYS", "applies", "write"]

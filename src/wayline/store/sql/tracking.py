@@ -224,17 +224,17 @@ class SqlTrackingStore:
             if written:
                 self.statistics.wrote()
                 return
-        at_once = ingest_at_once.plan(self._engine.dialect.name, metrics, params, tags)
-        if at_once is not None:
+        columns = ingest.shape(metrics)  # once, for whichever path writes the points
+        if ingest_at_once.applies(self._engine.dialect.name, columns, params, tags):
             with transaction(self._engine, write=True, one_statement=True) as conn:
-                ingest_at_once.write(conn, run_id, at_once)
+                ingest_at_once.write(conn, run_id, columns)
             self.statistics.wrote()
             return
         param_races = 0
         while True:  # at most two attempts: one param race
             try:
                 with transaction(self._engine, write=True) as conn:
-                    ingest.log_batch(conn, run_id, metrics=metrics, params=params, tags=tags)
+                    ingest.log_batch(conn, run_id, columns=columns, params=params, tags=tags)
                 self.statistics.wrote()
                 return
             except ingest.ParamRaceError:
