@@ -154,6 +154,28 @@ def test_log_metric_errors(api: TrackingApi, run_id: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("route", "body", "field"),
+    [
+        ("/runs/log-metric", {"key": "", "value": 1, "timestamp": 1}, "key"),
+        ("/runs/log-metric", {"key": "m", "value": 1, "timestamp": 1, "step": -(2**63) - 1}, "step"),
+        ("/runs/log-metric", {"key": "m", "value": 1, "timestamp": 2**63}, "timestamp"),
+        ("/runs/log-metric", {"key": "m", "value": 1, "timestamp": 1, "model_id": "../m"}, "model_id"),
+        ("/runs/log-parameter", {"key": "a\tb", "value": "1"}, "key"),
+        ("/runs/log-parameter", {"key": "lr", "value": "x" * 6001}, "value"),
+        ("/runs/set-tag", {"key": "", "value": "1"}, "key"),
+        ("/runs/set-tag", {"key": "t", "value": "x" * 8001}, "value"),
+    ],
+)
+def test_single_item_errors_name_the_request_field(
+    api: TrackingApi, run_id: str, route: str, body: dict[str, object], field: str
+) -> None:
+    before = _run(api, run_id)["data"]
+    message = error_of(api.post(route, {"run_id": run_id, **body}), 400, "INVALID_PARAMETER_VALUE")
+    assert f"parameter '{field}'" in message
+    assert _run(api, run_id)["data"] == before
+
+
 def test_params_are_immutable(api: TrackingApi, run_id: str) -> None:
     assert api.ok(api.post("/runs/log-parameter", {"run_id": run_id, "key": "lr", "value": "0.1"})) == {}
     assert api.ok(api.post("/runs/log-parameter", {"run_uuid": run_id, "key": "empty"})) == {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,34 @@ def test_bad_batches_are_refused_whole(
     with pytest.raises(InvalidParameterValue, match=re.escape(f"'{field}'")) as info:
         service.log_batch(run_id, metrics=[*metrics, Metric("loss", 9.0, 2, 1)], params=params, tags=tags)
     assert len(str(info.value)) < 400
+    assert _snapshot(service, run_id) == before
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda s, r: s.log_metric(r, "../x", 1.0), "key"),
+        (lambda s, r: s.log_metric(r, "loss", "0.5"), "value"),
+        (lambda s, r: s.log_metric(r, "loss", 1.0, step=2**63), "step"),
+        (lambda s, r: s.log_metric(r, "loss", 1.0, timestamp=-(2**63) - 1), "timestamp"),
+        (lambda s, r: s.log_metric(r, "loss", 1.0, model_id="m/../x"), "model_id"),
+        (lambda s, r: s.log_metric(r, "loss", 1.0, model_id="m-1", dataset_name="d" * 501), "dataset_name"),
+        (lambda s, r: s.log_param(r, "", 1), "key"),
+        (lambda s, r: s.log_param(r, "lr", "x" * 6001), "value"),
+        (lambda s, r: s.set_tag(r, "a\nb", "1"), "key"),
+        (lambda s, r: s.set_tag(r, "t", "x" * 8001), "value"),
+    ],
+)
+def test_single_items_are_refused_by_their_own_field_names(
+    service: TrackingService, call: Callable[[TrackingService, str], None], field: str
+) -> None:
+    """A metric, param or tag sent on its own names the field as the call spells it (``step``, not the
+    ``metrics[loss].step`` of a batch), and nothing is stored."""
+    run_id = service.create_run("0", user_id="u").info.run_id
+    service.log_batch(run_id, metrics=[Metric("loss", 0.5, 1, 0)], params=[Param("lr", "0.1")])
+    before = _snapshot(service, run_id)
+    with pytest.raises(InvalidParameterValue, match=re.escape(f"parameter '{field}'")):
+        call(service, run_id)
     assert _snapshot(service, run_id) == before
 
 

@@ -110,7 +110,7 @@ def log_metrics(metrics: Mapping[str, float], step: int | None = None, timestamp
 # -- params and tags -----------------------------------------------------------------------------------------
 def log_param(key: str, value: Any) -> Any:
     """Log one param of the active run (stored as ``str(value)``) and return ``value``."""
-    v.validate_param(Param(key, stringify(value)))
+    v.validate_param(Param(key, stringify(value)), within=None)
     return get_client().log_param(run_id_for_logging(), key, value)
 
 
@@ -121,7 +121,7 @@ def log_params(params: Mapping[str, Any]) -> None:
 
 
 def set_tag(key: str, value: Any) -> None:
-    v.validate_tag(RunTag(key, stringify(value)))
+    v.validate_tag(RunTag(key, stringify(value)), within=None)
     get_client().set_tag(run_id_for_logging(), key, value)
 
 

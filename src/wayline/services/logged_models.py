@@ -134,23 +134,28 @@ def _orders(order_by: Sequence[LoggedModelOrder]) -> list[LoggedModelOrder]:
     return list(order_by)
 
 
-def validate_model_metric(metric: LoggedModelMetric) -> LoggedModelMetric:
-    key = v.validate_key(metric.key, field="metrics.key")
+def validate_model_metric(metric: LoggedModelMetric, *, within: str | None = "metrics") -> LoggedModelMetric:
+    """A logged model's metric point, its fields named as :func:`validation.item_field` names them."""
+    key = v.validate_key(metric.key, field=v.item_field(within, "key"))
     if metric.dataset_name is not None:
         v.validate_string(
-            metric.dataset_name, field="metrics.dataset_name", max_length=limits.MAX_DATASET_NAME_LENGTH
+            metric.dataset_name,
+            field=v.item_field(within, "dataset_name"),
+            max_length=limits.MAX_DATASET_NAME_LENGTH,
         )
     if metric.dataset_digest is not None:
         v.validate_string(
-            metric.dataset_digest, field="metrics.dataset_digest", max_length=limits.MAX_DATASET_DIGEST_LENGTH
+            metric.dataset_digest,
+            field=v.item_field(within, "dataset_digest"),
+            max_length=limits.MAX_DATASET_DIGEST_LENGTH,
         )
     return LoggedModelMetric(
         key=key,
-        value=v.validate_metric_value(metric.value, field=f"metrics[{key}].value"),
-        timestamp=v.validate_int64(metric.timestamp, field=f"metrics[{key}].timestamp"),
-        step=v.validate_int64(metric.step, field=f"metrics[{key}].step"),
+        value=v.validate_metric_value(metric.value, field=v.item_field(within, "value", key)),
+        timestamp=v.validate_int64(metric.timestamp, field=v.item_field(within, "timestamp", key)),
+        step=v.validate_int64(metric.step, field=v.item_field(within, "step", key)),
         run_id=metric.run_id,
-        model_id=validate_model_id(metric.model_id, field="metrics.model_id"),
+        model_id=validate_model_id(metric.model_id, field=v.item_field(within, "model_id")),
         dataset_name=metric.dataset_name or None,
         dataset_digest=metric.dataset_digest or None,
     )

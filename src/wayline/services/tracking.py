@@ -198,23 +198,63 @@ class TrackingService:
         run_id = v.validate_run_id(run_id)
         checked_metrics, checked_params, checked_tags = v.validate_batch(metrics, params, tags)
         linked = self._checked_model_metrics(model_metrics) if model_metrics else []
+        self._write(run_id, metrics=checked_metrics, params=checked_params, tags=checked_tags, linked=linked)
+
+    def _write(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        linked: Sequence[LoggedModelMetric] = (),
+    ) -> None:
+        """Write checked items of a run, and the points that also belong to logged models."""
         # An empty batch still names a run: a missing or deleted one is an error, as in MLflow.
-        self.store.log_batch(run_id, metrics=checked_metrics, params=checked_params, tags=checked_tags)
+        self.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
         if linked:
             self._logged_models().log_logged_model_metrics(run_id, linked)
 
     def log_metric(
-        self, run_id: str, key: str, value: float, *, timestamp: int | None = None, step: int = 0
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        *,
+        timestamp: int | None = None,
+        step: int = 0,
+        model_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
     ) -> None:
-        self.log_batch(
-            run_id, metrics=[Metric(key, value, now_ms() if timestamp is None else timestamp, step)]
-        )
+        """Log one point; an error names its field as the single call spells it (``step``, where a batch
+        says ``metrics[loss].step``). With ``model_id`` the point also belongs to that logged model (MLflow
+        3), which must exist."""
+        run_id = v.validate_run_id(run_id)
+        stamp = now_ms() if timestamp is None else timestamp
+        metric = v.validate_metric(Metric(key, value, stamp, step), within=None)
+        linked = []
+        if model_id:
+            point = LoggedModelMetric(
+                key=metric.key,
+                value=metric.value,
+                timestamp=metric.timestamp,
+                step=metric.step,
+                run_id=run_id,
+                model_id=model_id,
+                dataset_name=dataset_name,
+                dataset_digest=dataset_digest,
+            )
+            linked = self._checked_model_metrics([point], within=None)
+        self._write(run_id, metrics=[metric], linked=linked)
 
     def log_param(self, run_id: str, key: str, value: object) -> None:
-        self.log_batch(run_id, params=[Param(key, stringify(value))])
+        run_id = v.validate_run_id(run_id)
+        self._write(run_id, params=[v.validate_param(Param(key, stringify(value)), within=None)])
 
     def set_tag(self, run_id: str, key: str, value: object) -> None:
-        self.log_batch(run_id, tags=[RunTag(key, stringify(value))])
+        run_id = v.validate_run_id(run_id)
+        self._write(run_id, tags=[v.validate_tag(RunTag(key, stringify(value)), within=None)])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.delete_tag(v.validate_run_id(run_id), v.validate_key(key, field="key"))
@@ -297,9 +337,11 @@ class TrackingService:
         current = self.store.get_run(run_id).data.tags.get(model_log.LOG_MODEL_HISTORY_TAG)
         self.set_tag(run_id, model_log.LOG_MODEL_HISTORY_TAG, model_log.appended(current, entry))
 
-    def _checked_model_metrics(self, metrics: Sequence[LoggedModelMetric]) -> list[LoggedModelMetric]:
+    def _checked_model_metrics(
+        self, metrics: Sequence[LoggedModelMetric], *, within: str | None = "metrics"
+    ) -> list[LoggedModelMetric]:
         """The points checked as the logged-model service checks them, and their models known to exist."""
-        checked = [validate_model_metric(m) for m in metrics]
+        checked = [validate_model_metric(m, within=within) for m in metrics]
         store = self._logged_models()
         for model_id in dict.fromkeys(m.model_id for m in checked):
             store.get_logged_model(model_id)

@@ -122,17 +122,28 @@ def validate_run_name(name: object, *, field: str = "run_name") -> str:
     return name
 
 
-def validate_param(param: Param) -> Param:
-    key = validate_key(param.key, field="params.key")
+def item_field(within: str | None, name: str, key: str | None = None) -> str:
+    """The name an error gives a field of a metric, param or tag: the field alone (``step``) for an item
+    sent on its own (``log-metric``, ``log-parameter``, ``set-tag``: ``within`` None), else ``metrics.key``
+    for a batch's key and ``metrics[loss].step`` for the other fields of the item of key ``loss``."""
+    if within is None:
+        return name
+    return f"{within}.{name}" if key is None else f"{within}[{key}].{name}"
+
+
+def validate_param(param: Param, *, within: str | None = "params") -> Param:
+    key = validate_key(param.key, field=item_field(within, "key"))
     value = validate_string(
-        param.value, field=f"params[{key}].value", max_length=limits.MAX_PARAM_VALUE_LENGTH
+        param.value, field=item_field(within, "value", key), max_length=limits.MAX_PARAM_VALUE_LENGTH
     )
     return Param(key, value)
 
 
-def validate_tag(tag: RunTag) -> RunTag:
-    key = validate_key(tag.key, field="tags.key")
-    value = validate_string(tag.value, field=f"tags[{key}].value", max_length=limits.MAX_TAG_VALUE_LENGTH)
+def validate_tag(tag: RunTag, *, within: str | None = "tags") -> RunTag:
+    key = validate_key(tag.key, field=item_field(within, "key"))
+    value = validate_string(
+        tag.value, field=item_field(within, "value", key), max_length=limits.MAX_TAG_VALUE_LENGTH
+    )
     return RunTag(key, value)
 
 
@@ -144,11 +155,11 @@ def validate_experiment_tag(tag: ExperimentTag) -> ExperimentTag:
     return ExperimentTag(key, value)
 
 
-def validate_metric(metric: Metric) -> Metric:
-    key = validate_key(metric.key, field="metrics.key")
-    value = validate_metric_value(metric.value, field=f"metrics[{key}].value")
-    timestamp = validate_int64(metric.timestamp, field=f"metrics[{key}].timestamp")
-    step = validate_int64(metric.step, field=f"metrics[{key}].step")
+def validate_metric(metric: Metric, *, within: str | None = "metrics") -> Metric:
+    key = validate_key(metric.key, field=item_field(within, "key"))
+    value = validate_metric_value(metric.value, field=item_field(within, "value", key))
+    timestamp = validate_int64(metric.timestamp, field=item_field(within, "timestamp", key))
+    step = validate_int64(metric.step, field=item_field(within, "step", key))
     return Metric(key, value, timestamp, step)
 
 

@@ -114,13 +114,16 @@ def restore_run(ctx: ServerContext, msg: RunIdOnly) -> dict[str, Any]:
     inline=True,
 )
 def log_metric(ctx: ServerContext, msg: LogMetric) -> dict[str, Any]:
-    run_id = required_run_id(msg.run_id, msg.run_uuid)
-    metric = Metric(msg.key, decode_float(msg.value, "value"), msg.timestamp, msg.step)
-    linked = []
-    if msg.model_id:
-        link = ModelLink(0, msg.model_id, msg.dataset_name, msg.dataset_digest)
-        linked.append(_model_metric(run_id, metric, link))
-    ctx.tracking.log_batch(run_id, metrics=[metric], model_metrics=linked)
+    ctx.tracking.log_metric(
+        required_run_id(msg.run_id, msg.run_uuid),
+        msg.key,
+        decode_float(msg.value, "value"),
+        timestamp=msg.timestamp,
+        step=msg.step,
+        model_id=msg.model_id or None,
+        dataset_name=msg.dataset_name,
+        dataset_digest=msg.dataset_digest,
+    )
     return {}
 
 
