@@ -106,6 +106,14 @@ def _log_params(conn: sa.Connection, run_id: str, experiment_id: int, params: Se
             raise ParamRaceError("a concurrent batch logged the same param") from None
 
 
+#: The latest-value rule, which every writer of ``latest_metrics`` follows (this module's upsert, and the SQL
+#: text of ``ingest_at_once``): a key's stored point is replaced, in these columns, by a new point that is
+#: greater in ``LATEST_ORDER`` (compared as a row, so a later step wins, then a later timestamp, then a
+#: greater value).
+LATEST_COLUMNS = ("value", "is_nan", "step", "timestamp")
+LATEST_ORDER = ("step", "timestamp", "value")
+
+
 @cache
 def _latest_upsert(dialect: str) -> sa.Insert:
     lm = t.latest_metrics
@@ -113,9 +121,9 @@ def _latest_upsert(dialect: str) -> sa.Insert:
         dialect,
         lm,
         ["run_id", "key"],
-        ["value", "is_nan", "step", "timestamp"],
+        LATEST_COLUMNS,
         where=lambda new: (
-            sa.tuple_(new.step, new.timestamp, new.value) > sa.tuple_(lm.c.step, lm.c.timestamp, lm.c.value)
+            sa.tuple_(*(new[c] for c in LATEST_ORDER)) > sa.tuple_(*(lm.c[c] for c in LATEST_ORDER))
         ),
     )
 

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from wayline.entities import LifecycleStage, Param, RunTag
 from wayline.entities.metric_columns import Columns
-from wayline.store.sql import metric_blocks, runs
+from wayline.store.sql import ingest, metric_blocks, runs
 from wayline.store.sql.driver import driver_rows
 from wayline.store.sql.ingest import APPEND_MAX_NEW, APPEND_MAX_POINTS, latest_point
 
@@ -127,20 +127,20 @@ def _block_values(i: int) -> str:
 
 def _latest(count: int) -> str:
     """The CTE that upserts the latest value of keys ``0 .. count - 1`` (in that order, sorted by key),
-    replacing a stored one only when ``(step, timestamp, value)`` is greater, as ``ingest``'s
-    ``_latest_upsert`` does."""
+    replacing a stored one by ``ingest``'s rule (``LATEST_COLUMNS``, ``LATEST_ORDER``)."""
     rows = "\n  UNION ALL ".join(
         f"SELECT CAST(:run_id AS VARCHAR), active.experiment_id, CAST(:key_{i} AS VARCHAR), "
         f"CAST(:latest_step_{i} AS BIGINT), CAST(:latest_timestamp_{i} AS BIGINT), "
         f"CAST(:latest_value_{i} AS DOUBLE PRECISION), CAST(:latest_is_nan_{i} AS BOOLEAN) FROM active"
         for i in range(count)
     )
+    replaced = ", ".join(f"{c} = excluded.{c}" for c in ingest.LATEST_COLUMNS)
+    new, old = (", ".join(f"{row}.{c}" for c in ingest.LATEST_ORDER) for row in ("excluded", "lm"))
     return f"""latest AS (
   INSERT INTO latest_metrics AS lm (run_id, experiment_id, key, step, timestamp, value, is_nan)
   {rows}
-  ON CONFLICT (run_id, key) DO UPDATE SET
-    value = excluded.value, is_nan = excluded.is_nan, step = excluded.step, timestamp = excluded.timestamp
-  WHERE (excluded.step, excluded.timestamp, excluded.value) > (lm.step, lm.timestamp, lm.value)
+  ON CONFLICT (run_id, key) DO UPDATE SET {replaced}
+  WHERE ({new}) > ({old})
 )"""
 
 
