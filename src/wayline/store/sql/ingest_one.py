@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from wayline.entities import LifecycleStage, Metric, Param, RunTag
 from wayline.store.sql import schema as t
 from wayline.store.sql.driver import driver_rowcount
-from wayline.store.sql.runs import RUN_NAME_TAG
+from wayline.store.sql.runs import RUN_NAME_TAG, WRITER_LOCK_SQL
 from wayline.store.sql.upsert import insert_ignore, upsert
 
 _ACTIVE = LifecycleStage.ACTIVE.value
@@ -41,9 +41,12 @@ def applies(metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[R
 _COLUMNS = ["run_id", "experiment_id", "key", "value"]
 
 
-def _from_active_run(table: sa.Table) -> sa.Select[Any]:
+def _from_active_run(table: sa.Table, dialect: str) -> sa.Select[Any]:
     """``(run_id, experiment_id, key, value)``: the bound values and the run's experiment, selected only if
-    run ``run_id`` is active (from its row, which its primary key finds)."""
+    run ``run_id`` is active (from its row, which its primary key finds). On PostgreSQL it first takes the
+    run's writer lock (``runs.WRITER_LOCK_SQL``), as every writer of a run's params and tags does before it
+    locks a row: the row's trigger then updates the run row (``params_json``, ``tags_json``), and writers
+    taking rows and the run row in different orders could deadlock."""
     run_id = sa.bindparam("run_id", type_=table.c.run_id.type)
     row = (
         run_id,
@@ -51,21 +54,24 @@ def _from_active_run(table: sa.Table) -> sa.Select[Any]:
         sa.bindparam("key", type_=table.c.key.type),
         sa.bindparam("value", type_=sa.Text()),
     )
+    locked: list[sa.ColumnElement[Any]] = []
+    if dialect == "postgresql":
+        locked.append(sa.literal_column(f"{WRITER_LOCK_SQL} IS NOT NULL"))
     return sa.select(*row).where(
-        t.runs.c.run_id == run_id, t.runs.c.lifecycle_stage == sa.bindparam("active")
+        t.runs.c.run_id == run_id, t.runs.c.lifecycle_stage == sa.bindparam("active"), *locked
     )
 
 
 @cache
 def _insert_param(dialect: str) -> sa.Insert:
     insert = insert_ignore(dialect, t.params, ["run_id", "key"])
-    return insert.from_select(_COLUMNS, _from_active_run(t.params))
+    return insert.from_select(_COLUMNS, _from_active_run(t.params, dialect))
 
 
 @cache
 def _set_tag(dialect: str) -> sa.Insert:
     insert = upsert(dialect, t.tags, ["run_id", "key"], ["value"])
-    return insert.from_select(_COLUMNS, _from_active_run(t.tags))
+    return insert.from_select(_COLUMNS, _from_active_run(t.tags, dialect))
 
 
 def write(conn: sa.Connection, run_id: str, params: Sequence[Param], tags: Sequence[RunTag]) -> bool:

@@ -1,5 +1,8 @@
 """Runs: create, read (with their data, in a few IN queries for a whole page), update, delete/restore.
 
+A run row carries its params and tags as JSON objects (``params_json``, ``tags_json``), which triggers on
+``params`` and ``tags`` keep (revision 0010); a page of runs reads them with the rows.
+
 The run name and the ``mlflow.runName`` tag always agree: the name comes from ``run_name``, else the tag, else
 a generated one, and is written to both; renaming (``update_run_info(run_name=...)`` or setting the tag)
 updates both, and the tag cannot be deleted on its own.
@@ -36,7 +39,6 @@ from wayline.store.sql import schema as t
 from wayline.store.sql.bound_members import in_run_ids
 from wayline.store.sql.clock import now_ms
 from wayline.store.sql.driver import driver_rows
-from wayline.store.sql.key_value_object import key_value_object
 from wayline.store.sql.plain import plain_rows
 from wayline.store.sql.run_name import generate_run_name
 from wayline.store.sql.upsert import upsert
@@ -68,7 +70,14 @@ def get_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
 
 
 def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
-    row = get_row(conn, run_id)
+    """The row of active run ``run_id``, for a writer of the run: on PostgreSQL it also takes the run's writer
+    lock (``WRITER_LOCK_CLASS``) until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_RUN_BY_ID_LOCKED, {"run_id": run_id}).first()
+        if row is None:
+            raise ResourceNotFound(f"Run with id={run_id} not found")
+    else:
+        row = get_row(conn, run_id)
     if row.lifecycle_stage != _ACTIVE:
         raise InvalidParameterValue(
             f"The run {run_id} must be in the 'active' state. Current state is {row.lifecycle_stage}."
@@ -82,11 +91,16 @@ def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
 #: writers of one run never wait for each other's rows in opposite orders: the statement of a few points
 #: appends to a block and upserts its latest value in whichever order PostgreSQL runs its CTEs, while a
 #: transaction locks blocks first (without the lock, four such writers of one run deadlocked within seconds).
+#: Writers of params and tags take it too (:func:`require_active`, ``ingest_one``): the triggers of those rows
+#: update the run row (``params_json``, ``tags_json``) after the rows are locked.
 #: Unrelated runs sharing a hash only queue.
 WRITER_LOCK_CLASS = 0x57A1
 #: The SQL expression that takes the run's writer lock, for a SELECT from ``runs`` (one row: the run).
 WRITER_LOCK_SQL = f"pg_advisory_xact_lock({WRITER_LOCK_CLASS}, hashtext(runs.run_id))"
 
+_RUN_BY_ID_LOCKED = sa.select(t.runs, sa.literal_column(WRITER_LOCK_SQL)).where(
+    t.runs.c.run_id == sa.bindparam("run_id")
+)
 _STAGE_BY_ID = sa.select(t.runs.c.lifecycle_stage, t.runs.c.experiment_id).where(
     t.runs.c.run_id == sa.bindparam("run_id")
 )
@@ -121,6 +135,7 @@ _AT = {column.name: i for i, column in enumerate(t.runs.columns)}
 _RUN_ID, _EXPERIMENT_ID, _NAME, _USER_ID = _AT["run_id"], _AT["experiment_id"], _AT["name"], _AT["user_id"]
 _STATUS, _START, _END = _AT["status"], _AT["start_time"], _AT["end_time"]
 _ARTIFACT_URI, _STAGE = _AT["artifact_uri"], _AT["lifecycle_stage"]
+_PARAMS, _TAGS = _AT["params_json"], _AT["tags_json"]
 _STATUSES = {status.value: status for status in RunStatus}
 _STAGES = {stage.value: stage for stage in LifecycleStage}
 
@@ -266,25 +281,21 @@ def delete_tag(conn: sa.Connection, run_id: str, key: str) -> None:
 
 
 #: The kinds of rows of ``_DATA_OF_RUNS``.
-_METRIC, _PARAM, _TAG, _MODEL_INPUT, _MODEL_OUTPUT, _DATASET_INPUT = range(6)
+_METRIC, _MODEL_INPUT, _MODEL_OUTPUT, _DATASET_INPUT = range(4)
 
 
 def _data_of_runs() -> sa.Select[Any]:
-    """Everything of a bound list of runs but their rows and dataset inputs, in one statement built once (so
-    that its compiled form is cached): ``(kind, run_id, key, text, number, is_nan, step, timestamp)`` in no
-    order, where
+    """What a bound list of runs has besides their rows (which carry their params and tags as JSON objects,
+    ``params_json`` and ``tags_json``) and their dataset inputs, in one statement built once (so that its
+    compiled form is cached): ``(kind, run_id, key, value, is_nan, step, timestamp)`` in no order, where
 
-    - a latest metric has every column but ``text``;
-    - a run's params, and its tags, are one row each, whose ``text`` is a JSON object of them all (see
-      ``key_value_object``: 1,600 rows of 100 runs' params and tags made into tuples one by one cost more
-      than the database's reading them);
+    - a latest metric has every column;
     - a logged model the run used has its id as ``key``, one it produced also its ``step``;
     - a dataset input has only ``kind`` and ``run_id``, so that the inputs are read (another statement) only
       for runs that have some, which most pages of runs do not.
 
-    One statement instead of five saves four round trips and executions, and sorting the rows in Python is
-    cheaper than in the database (a page of 100 runs of 10 params, 6 tags and a metric on PostgreSQL: ~2.6
-    ms, against ~4.2 ms for three ordered queries of metrics, params and tags)."""
+    One statement instead of four saves three round trips and executions, and sorting the rows in Python is
+    cheaper than in the database."""
 
     def null(type_: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
         return sa.cast(sa.null(), type_)
@@ -296,31 +307,16 @@ def _data_of_runs() -> sa.Select[Any]:
     flag, integer = null(sa.Boolean()), null(sa.BigInteger())
     m, mi, mo, i = t.latest_metrics.c, t.run_model_inputs.c, t.run_model_outputs.c, t.inputs.c
     branches = [
-        sa.select(
-            kind(_METRIC).label("kind"),
-            m.run_id,
-            m.key,
-            text.label("text"),
-            m.value,
-            m.is_nan,
-            m.step,
-            m.timestamp,
-        ).where(in_run_ids(m.run_id)),
-        *(
-            sa.select(
-                kind(code), c.run_id, text, key_value_object(c.key, c.value), number, flag, integer, integer
-            )
-            .where(in_run_ids(c.run_id))
-            .group_by(c.run_id)
-            for code, c in ((_PARAM, t.params.c), (_TAG, t.tags.c))
+        sa.select(kind(_METRIC).label("kind"), m.run_id, m.key, m.value, m.is_nan, m.step, m.timestamp).where(
+            in_run_ids(m.run_id)
         ),
-        sa.select(kind(_MODEL_INPUT), mi.run_id, mi.model_id, text, number, flag, integer, integer).where(
+        sa.select(kind(_MODEL_INPUT), mi.run_id, mi.model_id, number, flag, integer, integer).where(
             in_run_ids(mi.run_id)
         ),
-        sa.select(kind(_MODEL_OUTPUT), mo.run_id, mo.model_id, text, number, flag, mo.step, integer).where(
+        sa.select(kind(_MODEL_OUTPUT), mo.run_id, mo.model_id, number, flag, mo.step, integer).where(
             in_run_ids(mo.run_id)
         ),
-        sa.select(kind(_DATASET_INPUT), i.run_id, text, text, number, flag, integer, integer).where(
+        sa.select(kind(_DATASET_INPUT), i.run_id, text, number, flag, integer, integer).where(
             in_run_ids(i.run_id)
         ),
     ]
@@ -343,8 +339,6 @@ class _Found:
     """What ``_DATA_OF_RUNS`` found for one run, before it is ordered."""
 
     metrics: list[Metric] = field(default_factory=list)
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
     model_inputs: list[str] = field(default_factory=list)
     model_outputs: list[tuple[int, str]] = field(default_factory=list)
 
@@ -362,31 +356,29 @@ class _Found:
             outputs = RunOutputs(
                 tuple(LoggedModelOutput(model, step) for step, model in sorted(self.model_outputs))
             )
+        params, tags = loads(row[_PARAMS]), loads(row[_TAGS])
         return Run(
             info_of(row),
-            RunData(tuple(self.metrics), dict(sorted(self.params.items())), dict(sorted(self.tags.items()))),
+            RunData(tuple(self.metrics), dict(sorted(params.items())), dict(sorted(tags.items()))),
             inputs,
             outputs,
         )
 
 
 def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
-    """Whole runs for ``rows`` of ``runs``: latest metrics, params, tags, inputs and outputs; one query per
-    1000 runs, and one or two more for the runs among them that used datasets."""
+    """Whole runs for ``rows`` of ``runs`` (whose params and tags are their JSON objects): latest metrics,
+    inputs and outputs in one query per 1000 runs, and one or two more for the runs among them that used
+    datasets."""
     run_ids = [row[_RUN_ID] for row in rows]
     found = {run_id: _Found() for run_id in run_ids}
     with_datasets: set[str] = set()
     for chunk in chunks(run_ids):
-        for kind, run_id, key, text, value, is_nan, step, timestamp in plain_rows(
+        for kind, run_id, key, value, is_nan, step, timestamp in plain_rows(
             conn, _DATA_OF_RUNS, {"ids": list(chunk)}
         ):
             data = found[run_id]
             if kind == _METRIC:
                 data.metrics.append(new_metric(key, value, is_nan, timestamp, step))
-            elif kind == _PARAM:
-                data.params = loads(text)
-            elif kind == _TAG:
-                data.tags = loads(text)
             elif kind == _MODEL_INPUT:
                 data.model_inputs.append(key)
             elif kind == _MODEL_OUTPUT:
