@@ -28,7 +28,7 @@ from wayline.errors import InvalidParameterValue, WaylineError
 from wayline.store.sql import metric_blocks, runs
 from wayline.store.sql import schema as t
 from wayline.store.sql.driver import driver_execute_many, driver_rowcount, driver_rows
-from wayline.store.sql.upsert import upsert
+from wayline.store.sql.upsert import execute_rows, upsert
 
 #: A key with at most this many points in a batch is appended to its last block ...
 APPEND_MAX_NEW = 16
@@ -101,7 +101,7 @@ def _log_params(conn: sa.Connection, run_id: str, experiment_id: int, params: Se
     ]
     if new:
         try:
-            conn.execute(p.insert(), new)
+            execute_rows(conn, p.insert(), new)
         except IntegrityError:
             raise ParamRaceError("a concurrent batch logged the same param") from None
 

@@ -41,7 +41,7 @@ from wayline.store.sql.clock import now_ms
 from wayline.store.sql.driver import driver_rows
 from wayline.store.sql.plain import plain_rows
 from wayline.store.sql.run_name import generate_run_name
-from wayline.store.sql.upsert import upsert
+from wayline.store.sql.upsert import execute_rows, upsert
 
 RUN_NAME_TAG = "mlflow.runName"
 #: Ids per IN (...) list when loading the data of many runs.
@@ -161,7 +161,8 @@ def upsert_tags(conn: sa.Connection, run_id: str, experiment_id: int, tags: dict
     if not tags:
         return
     stmt = upsert(conn.dialect.name, t.tags, ["run_id", "key"], ["value"])
-    conn.execute(
+    execute_rows(
+        conn,
         stmt,
         [{"run_id": run_id, "key": k, "value": v, "experiment_id": experiment_id} for k, v in tags.items()],
     )
@@ -207,7 +208,8 @@ def create(
         "deleted_time": None,
     }
     conn.execute(t.runs.insert().values(**values))
-    conn.execute(
+    execute_rows(
+        conn,
         t.tags.insert(),
         [
             {"run_id": run_id, "key": k, "value": v, "experiment_id": experiment.experiment_id}
