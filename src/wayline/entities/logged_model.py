@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from wayline.entities.lifecycle import LifecycleStage
+from wayline.entities.metric import Metric
 from wayline.errors import invalid_value
 
 
@@ -81,6 +82,28 @@ class LoggedModelMetric:
     model_id: str = ""
     dataset_name: str | None = None
     dataset_digest: str | None = None
+
+    @classmethod
+    def of_point(
+        cls,
+        metric: Metric,
+        run_id: str,
+        model_id: str,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+    ) -> LoggedModelMetric:
+        """A run's metric point that also belongs to logged model ``model_id`` (MLflow 3's ``model_id`` on a
+        point of ``log-metric`` or ``log-batch``)."""
+        return cls(
+            metric.key,
+            metric.value,
+            metric.timestamp,
+            metric.step,
+            run_id,
+            model_id,
+            dataset_name,
+            dataset_digest,
+        )
 
 
 @dataclass(frozen=True)

@@ -235,16 +235,7 @@ class TrackingService:
         metric = v.validate_metric(Metric(key, value, stamp, step), within=None)
         linked = []
         if model_id:
-            point = LoggedModelMetric(
-                key=metric.key,
-                value=metric.value,
-                timestamp=metric.timestamp,
-                step=metric.step,
-                run_id=run_id,
-                model_id=model_id,
-                dataset_name=dataset_name,
-                dataset_digest=dataset_digest,
-            )
+            point = LoggedModelMetric.of_point(metric, run_id, model_id, dataset_name, dataset_digest)
             linked = self._checked_model_metrics([point], within=None)
         self._write(run_id, metrics=[metric], linked=linked)
 

@@ -175,16 +175,7 @@ def log_batch(ctx: ServerContext, batch: DecodedBatch) -> dict[str, Any]:
 
 
 def _model_metric(run_id: str, metric: Metric, link: ModelLink) -> LoggedModelMetric:
-    return LoggedModelMetric(
-        key=metric.key,
-        value=metric.value,
-        timestamp=metric.timestamp,
-        step=metric.step,
-        run_id=run_id,
-        model_id=link.model_id,
-        dataset_name=link.dataset_name,
-        dataset_digest=link.dataset_digest,
-    )
+    return LoggedModelMetric.of_point(metric, run_id, link.model_id, link.dataset_name, link.dataset_digest)
 
 
 @api.rpc(
