@@ -245,13 +245,13 @@ def _require_models(conn: sa.Connection, model_ids: Sequence[str]) -> None:
 
 
 def log_outputs(conn: sa.Connection, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
-    runs.require_active(conn, run_id)
+    runs.require_active_stage(conn, run_id)
     _require_models(conn, [m.model_id for m in models])
     model_links.add_outputs(conn, run_id, models)
 
 
 def log_inputs(conn: sa.Connection, run_id: str, models: Sequence[LoggedModelInput]) -> None:
-    runs.require_active(conn, run_id)
+    runs.require_active_stage(conn, run_id)
     _require_models(conn, [m.model_id for m in models])
     model_links.add_inputs(conn, run_id, models)
 
@@ -259,7 +259,7 @@ def log_inputs(conn: sa.Connection, run_id: str, models: Sequence[LoggedModelInp
 def log_metrics(conn: sa.Connection, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
     if not metrics:
         return
-    runs.require_active(conn, run_id)
+    runs.require_active_stage(conn, run_id)
     _require_models(conn, [m.model_id for m in metrics])
     rows: dict[tuple[object, ...], dict[str, object]] = {}
     for m in metrics:

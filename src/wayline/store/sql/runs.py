@@ -69,38 +69,19 @@ def get_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
     return row
 
 
-def require_active(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
-    """The row of active run ``run_id``, for a writer of the run: on PostgreSQL it also takes the run's writer
-    lock (``WRITER_LOCK_CLASS``) until the transaction ends."""
-    if conn.dialect.name == "postgresql":
-        row = conn.execute(_RUN_BY_ID_LOCKED, {"run_id": run_id}).first()
-        if row is None:
-            raise ResourceNotFound(f"Run with id={run_id} not found")
-    else:
-        row = get_row(conn, run_id)
-    if row.lifecycle_stage != _ACTIVE:
-        raise InvalidParameterValue(
-            f"The run {run_id} must be in the 'active' state. Current state is {row.lifecycle_stage}."
-        )
-    return row
-
-
 #: PostgreSQL: the first key of the advisory locks that queue a run's writers of metric points and of batches
 #: in a transaction (the two-key form, a space apart from the one-key locks of migrations and statistics); the
 #: second key is the hash of the run's id (``WRITER_LOCK_SQL``). A writer takes it before it locks any row, so
 #: writers of one run never wait for each other's rows in opposite orders: the statement of a few points
 #: appends to a block and upserts its latest value in whichever order PostgreSQL runs its CTEs, while a
 #: transaction locks blocks first (without the lock, four such writers of one run deadlocked within seconds).
-#: Writers of params and tags take it too (:func:`require_active`, ``ingest_one``): the triggers of those rows
-#: update the run row (``params_json``, ``tags_json``) after the rows are locked.
+#: Writers of params and tags take it too (:func:`require_active_stage`, ``ingest_one``): the triggers of
+#: those rows update the run row (``params_json``, ``tags_json``) after the rows are locked.
 #: Unrelated runs sharing a hash only queue.
 WRITER_LOCK_CLASS = 0x57A1
 #: The SQL expression that takes the run's writer lock, for a SELECT from ``runs`` (one row: the run).
 WRITER_LOCK_SQL = f"pg_advisory_xact_lock({WRITER_LOCK_CLASS}, hashtext(runs.run_id))"
 
-_RUN_BY_ID_LOCKED = sa.select(t.runs, sa.literal_column(WRITER_LOCK_SQL)).where(
-    t.runs.c.run_id == sa.bindparam("run_id")
-)
 _STAGE_BY_ID = sa.select(t.runs.c.lifecycle_stage, t.runs.c.experiment_id).where(
     t.runs.c.run_id == sa.bindparam("run_id")
 )
@@ -110,9 +91,10 @@ _STAGE_BY_ID_LOCKED = sa.select(
 
 
 def require_active_stage(conn: sa.Connection, run_id: str) -> int:
-    """:func:`require_active` for writers that need nothing of the run but its existence, its stage and its
-    experiment (returned: the rows of its metrics, params and tags carry it). On PostgreSQL it also takes the
-    run's writer lock (``WRITER_LOCK_CLASS``) until the transaction ends."""
+    """For a writer of run ``run_id``: refuse a missing or inactive run, and return its experiment (the rows
+    of its metrics, params and tags carry it). On PostgreSQL it also takes the run's writer lock
+    (``WRITER_LOCK_CLASS``) until the transaction ends, so that every writer of the run takes it before it
+    locks a row."""
     stmt = _STAGE_BY_ID_LOCKED if conn.dialect.name == "postgresql" else _STAGE_BY_ID
     rows = driver_rows(conn, stmt, {"run_id": run_id})
     check_active_stage(run_id, rows[0][0] if rows else None)
@@ -232,7 +214,7 @@ def update_info(
     end_time: int | None,
     run_name: str | None,
 ) -> RunInfo:
-    row = require_active(conn, run_id)
+    experiment_id = require_active_stage(conn, run_id)
     values: dict[str, Any] = {}
     if status is not None:
         values["status"] = RunStatus.parse(status).value
@@ -241,7 +223,7 @@ def update_info(
     if values:
         conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
     if run_name:
-        upsert_tags(conn, run_id, row.experiment_id, {RUN_NAME_TAG: run_name})
+        upsert_tags(conn, run_id, experiment_id, {RUN_NAME_TAG: run_name})
     return info_of(get_row(conn, run_id))
 
 
@@ -271,7 +253,7 @@ def restore(conn: sa.Connection, run_id: str) -> None:
 
 
 def delete_tag(conn: sa.Connection, run_id: str, key: str) -> None:
-    require_active(conn, run_id)
+    require_active_stage(conn, run_id)
     if key == RUN_NAME_TAG:
         raise InvalidParameterValue(
             f"Invalid value for parameter 'key': the {RUN_NAME_TAG} tag holds the run name and cannot be "
@@ -400,7 +382,6 @@ __all__ = [
     "get_row",
     "info_of",
     "load",
-    "require_active",
     "restore",
     "update_info",
     "upsert_tags",

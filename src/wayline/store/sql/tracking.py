@@ -278,8 +278,8 @@ class SqlTrackingStore:
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         with transaction(self._engine, write=True) as conn:
-            row = runs.require_active(conn, run_id)
-            dataset_inputs.log_inputs(conn, run_id, row.experiment_id, datasets)
+            experiment_id = runs.require_active_stage(conn, run_id)
+            dataset_inputs.log_inputs(conn, run_id, experiment_id, datasets)
 
     def search_runs(
         self,
