@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import re
 from collections.abc import Callable
 
 import pytest
 
-from wayline.entities import LifecycleStage, RunStatus, RunTag
+from wayline.entities import (
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
 from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
 from wayline.store.sql import SqlTrackingStore
 
@@ -36,6 +47,47 @@ def test_create_and_get(store: SqlTrackingStore, experiment_id: str) -> None:
     assert fetched.data.metrics == ()
     assert fetched.data.params == {}
     assert fetched.inputs.dataset_inputs == ()
+
+
+def test_a_run_read_back_is_an_ordinary_entity(store: SqlTrackingStore, experiment_id: str) -> None:
+    """The store fills the runs it reads without their dataclasses' ``__init__`` (faster for pages of runs):
+    what it returns must still equal, print, copy, pickle and refuse changes as a run built the usual way."""
+    info = store.create_run(experiment_id, user_id="u", start_time=5, run_name="r").info
+    store.log_batch(
+        info.run_id,
+        metrics=[Metric("b", 2.0, 7, 1), Metric("a", 1.5, 8, 2)],
+        params=[Param("p2", "y"), Param("p1", "x")],
+        tags=[RunTag("t", "v")],
+    )
+    expected = Run(
+        RunInfo(
+            run_id=info.run_id,
+            experiment_id=experiment_id,
+            run_name="r",
+            user_id="u",
+            status=RunStatus.RUNNING,
+            start_time=5,
+            end_time=None,
+            artifact_uri=info.artifact_uri,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+        ),
+        RunData(
+            metrics=(Metric("a", 1.5, 8, 2), Metric("b", 2.0, 7, 1)),
+            params={"p1": "x", "p2": "y"},
+            tags={"mlflow.runName": "r", "t": "v"},
+        ),
+    )
+    for read in (store.get_run(info.run_id), store.search_runs([experiment_id])[0]):
+        assert read == expected
+        assert repr(read) == repr(expected)
+        assert list(read.data.params) == ["p1", "p2"]  # by key
+        assert [m.key for m in read.data.metrics] == ["a", "b"]
+        assert repr(pickle.loads(pickle.dumps(read))) == repr(expected)
+        assert dataclasses.replace(read.info, run_name="s").run_name == "s"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            read.info.run_name = "s"  # type: ignore[misc]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            read.data = expected.data  # type: ignore[misc]
 
 
 def test_run_in_default_experiment(store: SqlTrackingStore, artifact_root: str) -> None:

@@ -192,6 +192,36 @@ def _plan_nodes(node: dict[str, object]) -> list[dict[str, object]]:
     return [node, *(n for child in children for n in _plan_nodes(child))]
 
 
+def _two_thousand_runs(store: SqlTrackingStore) -> str:
+    """An experiment of 2,000 runs, each a copy of one template: params p1 (x or y, alternating) to p9, and
+    a metric m0 spread over [0, 1); analyzed. Returns the experiment's id."""
+    experiment_id = store.create_experiment("order")
+    template = store.create_run(experiment_id, user_id="u", start_time=0).info.run_id
+    with store.engine.begin() as conn:  # 2,000 runs at once, each a copy of the template
+        new_id = "md5(g::text)"
+        conn.exec_driver_sql(
+            "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
+            f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, experiment_id, 'run-' || g, "
+            "user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
+            "FROM runs, generate_series(1, 2000) AS g WHERE run_id = %(template)s",
+            {"template": template},
+        )
+        conn.exec_driver_sql(  # p1 is x or y, p2 to p9 other values
+            f"INSERT INTO params (run_id, experiment_id, key, value) SELECT {new_id}, %(experiment)s, "
+            "'p' || k, CASE WHEN k > 1 THEN 'v' || mod(g, 37) WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
+            "FROM generate_series(1, 2000) AS g, generate_series(1, 9) AS k",
+            {"experiment": int(experiment_id)},
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
+            f"SELECT {new_id}, %(experiment)s, 'm0', mod(g * 7, 2000) / 2000.0, false, 0, 0 "
+            "FROM generate_series(1, 2000) AS g",
+            {"experiment": int(experiment_id)},
+        )
+        conn.exec_driver_sql("ANALYZE")
+    return experiment_id
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
@@ -203,31 +233,9 @@ def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
     of the experiment and every row the filter matches, whose cost grows with the experiment, and sort the
     result."""
     with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
-        experiment_id = store.create_experiment("order")
-        template = store.create_run(experiment_id, user_id="u", start_time=0).info.run_id
-        with store.engine.begin() as conn:  # 2,000 runs at once, each a copy of the template
-            new_id = "md5(g::text)"
-            conn.exec_driver_sql(
-                "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
-                f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, experiment_id, 'run-' || g, "
-                "user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
-                "FROM runs, generate_series(1, 2000) AS g WHERE run_id = %(template)s",
-                {"template": template},
-            )
-            conn.exec_driver_sql(  # p1 is x or y, p2 to p9 other values
-                f"INSERT INTO params (run_id, experiment_id, key, value) SELECT {new_id}, %(experiment)s, "
-                "'p' || k, CASE WHEN k > 1 THEN 'v' || mod(g, 37) WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
-                "FROM generate_series(1, 2000) AS g, generate_series(1, 9) AS k",
-                {"experiment": int(experiment_id)},
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
-                f"SELECT {new_id}, %(experiment)s, 'm0', mod(g * 7, 2000) / 2000.0, false, 0, 0 "
-                "FROM generate_series(1, 2000) AS g",
-                {"experiment": int(experiment_id)},
-            )
-            conn.exec_driver_sql("ANALYZE")
-            descending = "DESC" if direction == "DESC" else "ASC"
+        experiment_id = _two_thousand_runs(store)
+        descending = "DESC" if direction == "DESC" else "ASC"
+        with store.engine.connect() as conn:
             expected = (
                 conn.exec_driver_sql(
                     "SELECT m.run_id FROM latest_metrics m "
@@ -257,6 +265,33 @@ def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
     assert "Hash Join" not in kinds, kinds
     assert "Merge Join" not in kinds, kinds
     assert "Seq Scan" not in kinds, kinds
+
+
+@pytest.mark.postgres
+def test_postgres_head_reads_a_run_only_for_entries_that_pass_the_filter(
+    postgres_server: PostgresServer, artifact_root: str
+) -> None:
+    """Each entry of the head probes the filter's params first; only the entries that match look up their
+    run, so a filter that passes one entry in two reads half as many runs as the head has entries."""
+    with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
+        experiment_id = _two_thousand_runs(store)
+        statements = _captured(store.engine)
+        page = store.search_runs(
+            [experiment_id],
+            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
+            order_by=["metrics.m0 ASC"],
+            max_results=100,
+        )
+        assert len(page.items) == 100
+        sql, parameters = next(s for s in statements if "order_0" in s[0])
+        with store.engine.connect() as conn:
+            explained = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
+    nodes = _plan_nodes(explained[0]["Plan"])
+    loops = {node.get("Relation Name"): node["Actual Loops"] for node in nodes if "Relation Name" in node}
+    returned = explained[0]["Plan"]["Actual Rows"]
+    assert returned == 101, explained  # the page and one more, for the next page's token
+    assert loops["runs"] == returned, loops
+    assert loops["params"] > 1.5 * returned, loops  # one entry in two matches
 
 
 def test_every_writer_gives_rows_their_runs_experiment(store: SqlTrackingStore) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +31,7 @@ from wayline.entities import (
     RunStatus,
     RunTag,
 )
+from wayline.entities.filled import filled
 from wayline.entities.metric_history import new_metric
 from wayline.errors import InvalidParameterValue, InvalidState, ResourceNotFound
 from wayline.store.sql import datasets, experiments
@@ -122,18 +122,27 @@ _STATUSES = {status.value: status for status in RunStatus}
 _STAGES = {stage.value: stage for stage in LifecycleStage}
 
 
-def info_of(row: sa.Row[Any]) -> RunInfo:
+def run_id_of(row: Sequence[Any]) -> str:
+    """The run id of a row whose first columns are those of ``runs``."""
+    run_id: str = row[_RUN_ID]
+    return run_id
+
+
+def info_of(row: Sequence[Any]) -> RunInfo:
     """The info of a row whose first columns are those of ``runs``, in the table's order."""
-    return RunInfo(
-        run_id=row[_RUN_ID],
-        experiment_id=str(row[_EXPERIMENT_ID]),
-        run_name=row[_NAME],
-        user_id=row[_USER_ID],
-        status=_STATUSES[row[_STATUS]],
-        start_time=row[_START],
-        end_time=row[_END],
-        artifact_uri=row[_ARTIFACT_URI],
-        lifecycle_stage=_STAGES[row[_STAGE]],
+    return filled(
+        RunInfo,
+        {
+            "run_id": row[_RUN_ID],
+            "experiment_id": str(row[_EXPERIMENT_ID]),
+            "run_name": row[_NAME],
+            "user_id": row[_USER_ID],
+            "status": _STATUSES[row[_STATUS]],
+            "start_time": row[_START],
+            "end_time": row[_END],
+            "artifact_uri": row[_ARTIFACT_URI],
+            "lifecycle_stage": _STAGES[row[_STAGE]],
+        },
     )
 
 
@@ -318,59 +327,69 @@ def _by_key(metric: Metric) -> str:
 _NO_INPUTS, _NO_OUTPUTS = RunInputs(), RunOutputs()
 
 
-@dataclass
-class _Found:
-    """What ``_DATA_OF_RUNS`` found for one run, before it is ordered."""
+def _run(
+    row: Sequence[Any],
+    metrics: list[Metric],
+    dataset_inputs: Sequence[DatasetInput],
+    model_inputs: list[str] | None,
+    model_outputs: list[tuple[int, str]] | None,
+) -> Run:
+    """The run of ``row`` with what ``_DATA_OF_RUNS`` found for it, each part in its documented order:
+    metrics, params and tags by key (keys are unique per run, so sorting the pairs orders them by key
+    alone), logged models by id, outputs by step first."""
+    if len(metrics) > 1:
+        metrics.sort(key=_by_key)
+    inputs = _NO_INPUTS
+    if dataset_inputs or model_inputs:
+        models = tuple(LoggedModelInput(model) for model in sorted(model_inputs or ()))
+        inputs = RunInputs(tuple(dataset_inputs), models)
+    outputs = _NO_OUTPUTS
+    if model_outputs:
+        outputs = RunOutputs(tuple(LoggedModelOutput(model, step) for step, model in sorted(model_outputs)))
+    params, tags = loads(row[_PARAMS]), loads(row[_TAGS])
+    data = filled(
+        RunData,
+        {
+            "metrics": tuple(metrics),
+            "params": dict(sorted(params.items())),
+            "tags": dict(sorted(tags.items())),
+        },
+    )
+    return filled(Run, {"info": info_of(row), "data": data, "inputs": inputs, "outputs": outputs})
 
-    metrics: list[Metric] = field(default_factory=list)
-    model_inputs: list[str] = field(default_factory=list)
-    model_outputs: list[tuple[int, str]] = field(default_factory=list)
 
-    def run(self, row: sa.Row[Any], dataset_inputs: Sequence[DatasetInput]) -> Run:
-        """The run of ``row`` with this data, each part in its documented order: metrics, params and tags by
-        key (keys are unique per run, so sorting the pairs orders them by key alone), logged models by id,
-        outputs by step first."""
-        self.metrics.sort(key=_by_key)
-        inputs = _NO_INPUTS
-        if dataset_inputs or self.model_inputs:
-            models = tuple(LoggedModelInput(model) for model in sorted(self.model_inputs))
-            inputs = RunInputs(tuple(dataset_inputs), models)
-        outputs = _NO_OUTPUTS
-        if self.model_outputs:
-            outputs = RunOutputs(
-                tuple(LoggedModelOutput(model, step) for step, model in sorted(self.model_outputs))
-            )
-        params, tags = loads(row[_PARAMS]), loads(row[_TAGS])
-        return Run(
-            info_of(row),
-            RunData(tuple(self.metrics), dict(sorted(params.items())), dict(sorted(tags.items()))),
-            inputs,
-            outputs,
-        )
-
-
-def load(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> list[Run]:
+def load(conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
     """Whole runs for ``rows`` of ``runs`` (whose params and tags are their JSON objects): latest metrics,
     inputs and outputs in one query per 1000 runs, and one or two more for the runs among them that used
     datasets."""
     run_ids = [row[_RUN_ID] for row in rows]
-    found = {run_id: _Found() for run_id in run_ids}
+    metrics: dict[str, list[Metric]] = {run_id: [] for run_id in run_ids}
+    model_inputs: dict[str, list[str]] = {}
+    model_outputs: dict[str, list[tuple[int, str]]] = {}
     with_datasets: set[str] = set()
     for chunk in chunks(run_ids):
         for kind, run_id, key, value, is_nan, step, timestamp in plain_rows(
             conn, _DATA_OF_RUNS, {"ids": list(chunk)}
         ):
-            data = found[run_id]
             if kind == _METRIC:
-                data.metrics.append(new_metric(key, value, is_nan, timestamp, step))
+                metrics[run_id].append(new_metric(key, value, is_nan, timestamp, step))
             elif kind == _MODEL_INPUT:
-                data.model_inputs.append(key)
+                model_inputs.setdefault(run_id, []).append(key)
             elif kind == _MODEL_OUTPUT:
-                data.model_outputs.append((step, key))
+                model_outputs.setdefault(run_id, []).append((step, key))
             else:  # one row per dataset the run used
                 with_datasets.add(run_id)
     dataset_inputs = datasets.load_inputs(conn, sorted(with_datasets)) if with_datasets else {}
-    return [found[row[_RUN_ID]].run(row, dataset_inputs.get(row[_RUN_ID], ())) for row in rows]
+    return [
+        _run(
+            row,
+            metrics[run_id],
+            dataset_inputs.get(run_id, ()),
+            model_inputs.get(run_id),
+            model_outputs.get(run_id),
+        )
+        for row, run_id in zip(rows, run_ids, strict=True)
+    ]
 
 
 __all__ = [
@@ -383,6 +402,7 @@ __all__ = [
     "info_of",
     "load",
     "restore",
+    "run_id_of",
     "update_info",
     "upsert_tags",
 ]
