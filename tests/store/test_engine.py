@@ -181,6 +181,24 @@ def test_postgres_recent_connection_is_used_without_ping(
         engine.dispose()
 
 
+def test_postgres_statements_are_prepared_when_they_run_again(postgres_url: str) -> None:
+    """A pooled connection prepares a statement at its second execution (``PREPARE_AFTER``), not its sixth
+    (psycopg's default), so that PostgreSQL settles on a kept plan after a few executions; a statement run
+    once is not prepared."""
+    engine = make_engine(postgres_url)
+    prepared = "SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'SELECT _ AS prepare%%'"
+    try:
+        with transaction(engine) as conn:
+            conn.exec_driver_sql("SELECT 1 AS prepare_probe_once")
+            assert conn.exec_driver_sql(prepared).all() == []
+            conn.exec_driver_sql("SELECT 2 AS prepare_probe_twice")
+            conn.exec_driver_sql("SELECT 2 AS prepare_probe_twice")
+            statements = [row[0] for row in conn.exec_driver_sql(prepared)]
+        assert statements == ["SELECT 2 AS prepare_probe_twice"], statements
+    finally:
+        engine.dispose()
+
+
 def _state_of(url: str, pid: int) -> str:
     import psycopg
 
