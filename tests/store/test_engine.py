@@ -199,6 +199,19 @@ def test_postgres_statements_are_prepared_when_they_run_again(postgres_url: str)
         engine.dispose()
 
 
+def test_postgres_pool_hands_out_the_connection_returned_last(postgres_url: str) -> None:
+    """Of several idle pooled connections, a request gets the one used last, which holds its statements
+    prepared, rather than each in turn."""
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as first, engine.connect() as second:  # two connections in the pool
+            pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for c in (first, second)]
+        # ``first`` was returned last (``with`` closes ``second`` first): it is handed out every time.
+        assert {_backend_pid(engine) for _ in range(4)} == {pids[0]}, pids
+    finally:
+        engine.dispose()
+
+
 def _state_of(url: str, pid: int) -> str:
     import psycopg
 
