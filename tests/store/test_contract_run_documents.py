@@ -4,7 +4,6 @@ whichever writer changed them: the database's triggers keep them (revision 0010)
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +14,7 @@ from wayline.entities import Param, RunTag
 from wayline.errors import InvalidParameterValue
 from wayline.store.sql import SqlTrackingStore, head_revision, make_engine, upgrade
 from wayline.store.sql.migrate import alembic_config
+from workers import run_workers
 
 
 def _documents(store: SqlTrackingStore, run_id: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -109,30 +109,21 @@ def test_concurrent_writers_of_one_run_lose_nothing(
     """Writers of one run's tags and params in parallel (single tags, batches, deletions, renames) neither
     deadlock nor lose one another's keys: each merges into the run row as it finds it."""
     run_id = new_run()
-    errors: list[BaseException] = []
 
     def write(worker: int) -> None:
-        try:
-            for i in range(15):
-                store.log_batch(run_id, tags=[RunTag(f"w{worker}", str(i))])
-                store.log_batch(run_id, tags=[RunTag("shared", f"{worker}-{i}-alone")])
-                store.log_batch(
-                    run_id,
-                    params=[Param(f"p{worker}-{i}", str(i))],
-                    tags=[RunTag("shared", f"{worker}-{i}"), RunTag(f"b{worker}-{i}", "x")],
-                )
-                if i % 5 == 4:
-                    store.delete_tag(run_id, f"b{worker}-{i}")
-                    store.update_run_info(run_id, status=None, end_time=None, run_name=f"n{worker}-{i}")
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        for i in range(15):
+            store.log_batch(run_id, tags=[RunTag(f"w{worker}", str(i))])
+            store.log_batch(run_id, tags=[RunTag("shared", f"{worker}-{i}-alone")])
+            store.log_batch(
+                run_id,
+                params=[Param(f"p{worker}-{i}", str(i))],
+                tags=[RunTag("shared", f"{worker}-{i}"), RunTag(f"b{worker}-{i}", "x")],
+            )
+            if i % 5 == 4:
+                store.delete_tag(run_id, f"b{worker}-{i}")
+                store.update_run_info(run_id, status=None, end_time=None, run_name=f"n{worker}-{i}")
 
-    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_workers(write, 4)
     params, tags = _assert_kept(store, run_id)
     assert len(params) == 60
     assert {tags[f"w{w}"] for w in range(4)} == {"14"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import random
 import struct
-import threading
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from wayline.store.sql import SqlTrackingStore
 from wayline.store.sql import schema as t
 from wayline.store.sql.ingest import APPEND_MAX_NEW, APPEND_MAX_POINTS
 from wayline.store.sql.metric_blocks import after, pack
+from workers import run_workers
 
 NAN = float("nan")
 Point = tuple[int, int, float]
@@ -158,22 +158,13 @@ def test_concurrent_single_points_keep_every_point(
     locked and its room checked again; on SQLite writes are serialised)."""
     run_id = new_run()
     threads, per_thread = 6, 40
-    errors: list[BaseException] = []
 
     def write(worker: int) -> None:
-        try:
-            for i in range(per_thread):
-                step = worker * per_thread + i
-                _log(store, run_id, [(step, step, float(worker))])
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(per_thread):
+            step = worker * per_thread + i
+            _log(store, run_id, [(step, step, float(worker))])
 
-    workers = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    run_workers(write, threads)
     history = _read(store, run_id)
     assert [s for s, _, _ in history] == list(range(threads * per_thread))
     assert sum(n for n, _ in _blocks(store, run_id)) == threads * per_thread
@@ -190,7 +181,6 @@ def test_concurrent_batches_of_the_same_keys_keep_every_point_and_the_latest(
     run_id = new_run()
     keys = ["a", "b", "c"]
     rounds = 12
-    errors: list[BaseException] = []
 
     def batch(worker: int, i: int) -> tuple[list[Metric], list[Param]]:
         base = (worker * rounds + i) * 100
@@ -206,19 +196,11 @@ def test_concurrent_batches_of_the_same_keys_keep_every_point_and_the_latest(
         return points, [Param(f"p{i}", "x")]
 
     def write(worker: int) -> None:
-        try:
-            for i in range(rounds):
-                metrics, params = batch(worker, i)
-                store.log_batch(run_id, metrics=metrics, params=params)
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(rounds):
+            metrics, params = batch(worker, i)
+            store.log_batch(run_id, metrics=metrics, params=params)
 
-    workers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    run_workers(write, 4)
     logged = [m for w in range(4) for i in range(rounds) for m in batch(w, i)[0]]
     for key in keys:
         mine = sorted((m.step, m.timestamp, m.value) for m in logged if m.key == key)

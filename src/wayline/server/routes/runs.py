@@ -11,14 +11,13 @@ from wayline.entities import (
     InputTag,
     LoggedModelInput,
     LoggedModelMetric,
-    Metric,
     RunTag,
     ViewType,
 )
 from wayline.server.context import ServerContext
 from wayline.server.endpoint import Api
 from wayline.server.messages.common import Empty, required_run_id
-from wayline.server.messages.log_batch import DecodedBatch, ModelLink, decode_log_batch
+from wayline.server.messages.log_batch import DecodedBatch, decode_log_batch
 from wayline.server.messages.runs import (
     CreateRun,
     DeleteTag,
@@ -169,13 +168,14 @@ def log_batch(ctx: ServerContext, batch: DecodedBatch) -> dict[str, Any]:
         metrics=batch.metrics,
         params=batch.params,
         tags=batch.tags,
-        model_metrics=[_model_metric(batch.run_id, batch.metrics[link.index], link) for link in batch.links],
+        model_metrics=[
+            LoggedModelMetric.of_point(
+                batch.metrics[link.index], batch.run_id, link.model_id, link.dataset_name, link.dataset_digest
+            )
+            for link in batch.links
+        ],
     )
     return {}
-
-
-def _model_metric(run_id: str, metric: Metric, link: ModelLink) -> LoggedModelMetric:
-    return LoggedModelMetric.of_point(metric, run_id, link.model_id, link.dataset_name, link.dataset_digest)
 
 
 @api.rpc(

@@ -52,10 +52,6 @@ _IDLE_SINCE = "wayline_idle_since"
 #: benchmark's filtered search over 10,000 runs; its median of 20 searches ~9% lower with 1). At 1, a
 #: statement that runs once (a migration's DDL, a one-off query) is never prepared, one that runs again is.
 PREPARE_AFTER = 1
-#: The pool hands out the connection returned last (``pool_use_lifo``): statements are prepared per
-#: connection, and a first-in-first-out pool of two idle connections (one opened while the statistics thread
-#: held the other) alternates requests between them, so each reaches a statement's prepared, kept plan after
-#: twice as many requests.
 
 
 def normalize_url(url: str) -> str:
@@ -87,6 +83,9 @@ def make_engine(url: str) -> sa.Engine:
             pool_size=10,
             max_overflow=20,
             pool_recycle=1800,
+            # The connection returned last: statements are prepared per connection, and first in, first
+            # out, two idle connections (one opened while the statistics thread held the other) take turns
+            # by request, so each reaches a statement's prepared, kept plan after twice as many requests.
             pool_use_lifo=True,
             connect_args={"prepare_threshold": PREPARE_AFTER},
         )

@@ -161,10 +161,19 @@ def _filter(
 ) -> tuple[FromClause, list[Predicate]]:
     """``source`` (which holds ``runs``) inner-joined with the rows of the filter's terms on metrics, params
     and tags (see :func:`_filter_terms`), and the other terms as WHERE conditions."""
-    rows, where = _filter_terms(expr, dialect, experiment_ids, t.runs.c.run_id)
-    for alias, on in rows:
+    terms, where = _filter_terms(expr, dialect, experiment_ids, t.runs.c.run_id)
+    return _joined(source, terms, join), where
+
+
+def _joined(
+    source: FromClause,
+    terms: Sequence[tuple[FromClause, Predicate]],
+    join: Callable[[FromClause, FromClause, Predicate], FromClause] = _inner_join,
+) -> FromClause:
+    """``source`` joined with each of the filter terms' tables on its condition (:func:`_filter_terms`)."""
+    for alias, on in terms:
         source = join(source, alias, on)
-    return source, where
+    return source
 
 
 #: The filter as inner joins and WHERE conditions on ``runs``, for other queries over the matching runs.
@@ -665,9 +674,7 @@ def _head_query(key: _KeyOrder, rows: sa.Select[Any]) -> sa.Select[Any]:
     source: FromClause = order_0
     if terms:
         (first, first_on), *others = terms
-        matched: FromClause = first
-        for alias, on in others:
-            matched = matched.join(alias, on)
+        matched = _joined(first, others)
         checks: sa.Select[Any] = sa.select(sa.literal_column("1").label("one")).select_from(matched)
         source = source.join(checks.where(first_on).offset(0).lateral("matched"), sa.true())
     run = (
