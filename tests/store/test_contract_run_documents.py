@@ -1,5 +1,6 @@
-"""A run row's params and tags objects (``params_json``, ``tags_json``) always equal its params and tags rows,
-whichever writer changed them: the database's triggers keep them (revision 0010)."""
+"""A run row's params and tags documents (``params_json``, ``tags_json``) always hold its params and tags
+rows, whichever writer changed them, as the REST API's compact list of ``{"key", "value"}`` sorted by key:
+the database's triggers keep them (revisions 0010 and 0011)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,26 @@ from wayline.store.sql.migrate import alembic_config
 from workers import run_workers
 
 
+def _pairs(document: str) -> dict[str, str]:
+    """The pairs of a run row's document, which must be the wire's list, by key, compact (or, never written,
+    the column default ``{}``)."""
+    if document == "{}":
+        return {}
+    items = json.loads(document)
+    assert isinstance(items, list)
+    assert all(list(item) == ["key", "value"] for item in items)
+    keys = [item["key"] for item in items]
+    assert keys == sorted(keys)
+    assert document == json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return {item["key"]: item["value"] for item in items}
+
+
 def _documents(store: SqlTrackingStore, run_id: str) -> tuple[dict[str, str], dict[str, str]]:
     with store.engine.connect() as conn:
         params, tags = conn.execute(
             sa.text("SELECT params_json, tags_json FROM runs WHERE run_id = :r"), {"r": run_id}
         ).one()
-    return json.loads(params), json.loads(tags)
+    return _pairs(params), _pairs(tags)
 
 
 def _rows(store: SqlTrackingStore, run_id: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -55,6 +70,9 @@ def test_every_writer_keeps_the_documents(store: SqlTrackingStore, new_run: Call
     assert tags["mlflow.runName"] == "first"
 
     store.log_batch(run_id, params=[Param("lr", "0.1"), Param("layers", "3")], tags=[RunTag("team", "b")])
+    # Sorted by code point, as Python sorts (byte-wise in UTF-8), not by a locale: "B" < "a" < "é" < "中".
+    store.log_batch(run_id, tags=[RunTag(key, "\x01\t" + key) for key in ["中", "a", "\u00e9", "B"]])
+    _assert_kept(store, run_id)
     store.log_batch(run_id, params=[Param("seed", "7")])  # one param: one statement
     store.log_batch(run_id, tags=[RunTag("stage", "x")])  # one tag: one statement
     store.log_batch(run_id, tags=[RunTag("stage", "y")])  # replaced in one statement
@@ -153,3 +171,32 @@ def test_upgrade_fills_the_documents_from_the_rows(empty_db_url: str, artifact_r
         assert params == {"p": "1"}
         assert (tags["late"], tags["t"]) == ("x", "1")
         assert _assert_kept(store, empty)[0] == {}
+
+
+def test_downgrade_to_objects_and_back(empty_db_url: str, artifact_root: str) -> None:
+    """Revision 0011's downgrade gives back revision 0010's objects, kept by its triggers; upgrading again
+    turns what they hold into lists."""
+    with SqlTrackingStore(empty_db_url, artifact_root) as store:
+        run_id = store.create_run("0", user_id="u", start_time=1, tags=[RunTag("t", "1")]).info.run_id
+        store.log_batch(run_id, params=[Param("b", "2"), Param("a", "1")])
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0010")
+        with engine.begin() as conn:  # kept by revision 0010's triggers, as an object
+            conn.execute(
+                sa.text("INSERT INTO params (run_id, key, value, experiment_id) VALUES (:r, 'c', '3', 0)"),
+                {"r": run_id},
+            )
+            conn.execute(sa.text("DELETE FROM params WHERE run_id = :r AND key = 'b'"), {"r": run_id})
+            document = conn.execute(
+                sa.text("SELECT params_json FROM runs WHERE run_id = :r"), {"r": run_id}
+            ).scalar_one()
+        assert json.loads(document) == {"a": "1", "c": "3"}
+        assert upgrade(engine) == head_revision()
+    finally:
+        engine.dispose()
+    with SqlTrackingStore(empty_db_url, artifact_root) as store:
+        params, tags = _assert_kept(store, run_id)
+        assert params == {"a": "1", "c": "3"}
+        assert tags["t"] == "1"

@@ -6,7 +6,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from math import isfinite
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+
+from orjson import Fragment
 
 from wayline.entities import (
     Dataset,
@@ -26,6 +28,7 @@ from wayline.entities import (
     RunOutputs,
     RunStatus,
 )
+from wayline.entities.key_values import is_empty
 from wayline.entities.metric_history import MetricHistory
 from wayline.errors import invalid_value
 
@@ -33,6 +36,7 @@ Json = dict[str, Any]
 T = TypeVar("T")
 
 _metric_value = attrgetter("value")
+_KEY_VALUES: tuple[Literal["params", "tags"], ...] = ("params", "tags")
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "nan": math.nan}
 
@@ -228,14 +232,24 @@ def dataset_input_from_json(data: Mapping[str, Any]) -> DatasetInput:
     )
 
 
+def _key_values_to_json(data: RunData, name: Literal["params", "tags"]) -> list[Json] | Fragment | None:
+    """The run's params or tags on the wire (None: omitted, as none). A store's key-value document is already
+    that list, and goes out as it is (``orjson.Fragment``: only orjson, the server's encoder, takes it)."""
+    document = data.document(name)
+    if document is not None:
+        return None if is_empty(document) else Fragment(document)
+    pairs: dict[str, str] = getattr(data, name)
+    return tags_to_json(pairs) if pairs else None
+
+
 def run_to_json(run: Run) -> Json:
     data: Json = {}
     if run.data.metrics:
         data["metrics"] = [metric_to_json(m) for m in run.data.metrics]
-    if run.data.params:
-        data["params"] = tags_to_json(run.data.params)
-    if run.data.tags:
-        data["tags"] = tags_to_json(run.data.tags)
+    for name in _KEY_VALUES:
+        pairs = _key_values_to_json(run.data, name)
+        if pairs is not None:
+            data[name] = pairs
     inputs: Json = {}
     if run.inputs.dataset_inputs:
         inputs["dataset_inputs"] = [dataset_input_to_json(d) for d in run.inputs.dataset_inputs]

@@ -1,7 +1,8 @@
 """Runs: create, read (with their data, in a few IN queries for a whole page), update, delete/restore.
 
-A run row carries its params and tags as JSON objects (``params_json``, ``tags_json``), which triggers on
-``params`` and ``tags`` keep (revision 0010); a page of runs reads them with the rows.
+A run row carries its params and tags as key-value documents (``params_json``, ``tags_json``: JSON lists of
+``{"key", "value"}`` sorted by key), which triggers on ``params`` and ``tags`` keep (revisions 0010 and
+0011); a page of runs reads them with the rows and hands them on undecoded (``RunData.of_documents``).
 
 The run name and the ``mlflow.runName`` tag always agree: the name comes from ``run_name``, else the tag, else
 a generated one, and is written to both; renaming (``update_run_info(run_name=...)`` or setting the tag)
@@ -15,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from orjson import loads
 
 from wayline.entities import (
     DatasetInput,
@@ -278,7 +278,7 @@ _METRIC, _MODEL_INPUT, _MODEL_OUTPUT, _DATASET_INPUT = range(4)
 
 
 def _data_of_runs() -> sa.Select[Any]:
-    """What a bound list of runs has besides their rows (which carry their params and tags as JSON objects,
+    """What a bound list of runs has besides their rows (which carry their params and tags as documents,
     ``params_json`` and ``tags_json``) and their dataset inputs, in one statement built once (so that its
     compiled form is cached): ``(kind, run_id, key, value, is_nan, step, timestamp)`` in no order, where
 
@@ -335,8 +335,8 @@ def _run(
     model_outputs: list[tuple[int, str]] | None,
 ) -> Run:
     """The run of ``row`` with what ``_DATA_OF_RUNS`` found for it, each part in its documented order:
-    metrics, params and tags by key (keys are unique per run, so sorting the pairs orders them by key
-    alone), logged models by id, outputs by step first."""
+    metrics by key, params and tags by key (their documents are kept sorted), logged models by id, outputs
+    by step first."""
     if len(metrics) > 1:
         metrics.sort(key=_by_key)
     inputs = _NO_INPUTS
@@ -346,20 +346,12 @@ def _run(
     outputs = _NO_OUTPUTS
     if model_outputs:
         outputs = RunOutputs(tuple(LoggedModelOutput(model, step) for step, model in sorted(model_outputs)))
-    params, tags = loads(row[_PARAMS]), loads(row[_TAGS])
-    data = filled(
-        RunData,
-        {
-            "metrics": tuple(metrics),
-            "params": dict(sorted(params.items())),
-            "tags": dict(sorted(tags.items())),
-        },
-    )
+    data = RunData.of_documents(tuple(metrics), row[_PARAMS], row[_TAGS])
     return filled(Run, {"info": info_of(row), "data": data, "inputs": inputs, "outputs": outputs})
 
 
 def load(conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
-    """Whole runs for ``rows`` of ``runs`` (whose params and tags are their JSON objects): latest metrics,
+    """Whole runs for ``rows`` of ``runs`` (whose params and tags are their documents): latest metrics,
     inputs and outputs in one query per 1000 runs, and one or two more for the runs among them that used
     datasets."""
     run_ids = [row[_RUN_ID] for row in rows]

@@ -101,8 +101,9 @@ runs = sa.Table(
     sa.Column("lifecycle_stage", bytewise_text(20), nullable=False),
     sa.Column("artifact_uri", bytewise_text(), nullable=False),
     sa.Column("deleted_time", sa.BigInteger, nullable=True),
-    # The run's params and tags as JSON objects, kept by triggers on ``params`` and ``tags`` (revision 0010):
-    # a page of runs is read without reading their rows.
+    # The run's params and tags as key-value documents, the REST API's lists of ``{"key", "value"}`` sorted by
+    # key, kept by triggers on ``params`` and ``tags`` (revisions 0010 and 0011): a page of runs is read and
+    # sent without reading their rows. ``{}``, the default, reads as empty.
     sa.Column("params_json", sa.Text, nullable=False, server_default="{}"),
     sa.Column("tags_json", sa.Text, nullable=False, server_default="{}"),
     sa.Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time", "run_id"),
