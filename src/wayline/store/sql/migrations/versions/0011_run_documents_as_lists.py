@@ -89,12 +89,10 @@ BEGIN
 END $$"""
 
 
+#: The events revision 0010's triggers fire on, as their names end (``params_documents_inserted``, ...).
+_EVENTS = ("inserted", "updated", "deleted")
 #: Revision 0010's trigger functions on PostgreSQL, by the event they serve.
-_PG_FUNCTIONS = {
-    "inserted": "wayline_run_documents_inserted",
-    "updated": "wayline_run_documents_updated",
-    "deleted": "wayline_run_documents_deleted",
-}
+_PG_FUNCTIONS = {event: f"wayline_run_documents_{event}" for event in _EVENTS}
 
 
 def _sqlite_document(table: str, run_id: str) -> str:
@@ -133,7 +131,7 @@ def upgrade() -> None:
             op.execute(f"UPDATE runs SET {column} = wayline_run_document('[]', CAST({column} AS jsonb))")
         return
     for table, column in _DOCUMENTS.items():
-        for event in _PG_FUNCTIONS:
+        for event in _EVENTS:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_documents_{event}")
         for statement in _sqlite_triggers(table, column):
             op.execute(statement)
