@@ -248,3 +248,63 @@ def test_postgres_read_holds_no_transaction_and_write_is_atomic(postgres_url: st
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS engine_probe")
         engine.dispose()
+
+
+def test_postgres_blocks_outside_transaction_are_still_transactions(postgres_url: str) -> None:
+    """The engine's driver connections stay in autocommit mode, yet SQLAlchemy's own ways of opening a
+    transaction (``engine.begin()``, a connection's autobegin) still run one: open until the block ends, and
+    undone on error or rollback, on a connection that served an autocommit read just before."""
+    engine = make_engine(postgres_url)
+    try:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS engine_begin_probe (x INTEGER)")
+        with transaction(engine) as conn:  # an autocommit read on the pool's one connection
+            conn.exec_driver_sql("SELECT 1")
+        with engine.begin() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            assert _state_of(postgres_url, pid) == "idle in transaction"
+            conn.exec_driver_sql("INSERT INTO engine_begin_probe VALUES (1)")
+
+        def insert_then_fail() -> None:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO engine_begin_probe VALUES (2)")
+                raise RuntimeError("undo")
+
+        with pytest.raises(RuntimeError):
+            insert_then_fail()
+        with engine.connect() as conn:  # autobegin, then an explicit rollback
+            conn.exec_driver_sql("INSERT INTO engine_begin_probe VALUES (3)")
+            conn.rollback()
+        with transaction(engine) as conn:
+            rows = conn.exec_driver_sql("SELECT x FROM engine_begin_probe").scalars().all()
+        assert rows == [1]
+    finally:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS engine_begin_probe")
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{engine_module.AUTOCOMMIT: True}, {"isolation_level": "AUTOCOMMIT"}],
+    ids=["wayline_autocommit", "isolation_level"],
+)
+def test_postgres_autocommit_connection_runs_statements_outside_transactions(
+    postgres_url: str, options: dict[str, Any]
+) -> None:
+    """A connection that asks for autocommit gets no ``BEGIN``: a statement that cannot run inside a
+    transaction block (``VACUUM``) runs, and a write is kept without a commit."""
+    engine = make_engine(postgres_url)
+    try:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS engine_autocommit_probe (x INTEGER)")
+        with engine.connect().execution_options(**options) as conn:
+            conn.exec_driver_sql("VACUUM engine_autocommit_probe")
+            conn.exec_driver_sql("INSERT INTO engine_autocommit_probe VALUES (1)")
+            conn.rollback()  # nothing to undo: the insert committed on its own
+        with transaction(engine) as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM engine_autocommit_probe").scalar_one() == 1
+    finally:
+        with transaction(engine, write=True) as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS engine_autocommit_probe")
+        engine.dispose()
