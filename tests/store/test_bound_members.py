@@ -69,7 +69,7 @@ def test_postgres_reads_the_list_as_one_array_parameter(postgres_url: str) -> No
             prepared = conn.exec_driver_sql(
                 "SELECT statement, parameter_types::text[] FROM pg_prepared_statements"
             ).all()
-        selects = [(sql, kinds) for sql, kinds in prepared if sql.startswith("SELECT")]  # not BEGIN, INSERT
+        selects = [(sql, kinds) for sql, kinds in prepared if sql.startswith("SELECT")]  # not the INSERT
         types = {("names" if "ORDER BY" in sql else "numbers"): list(kinds) for sql, kinds in selects}
         assert types == {"names": ["text[]"], "numbers": ["integer[]"]}, prepared
     finally:

@@ -251,9 +251,10 @@ def test_postgres_read_holds_no_transaction_and_write_is_atomic(postgres_url: st
 
 
 def test_postgres_blocks_outside_transaction_are_still_transactions(postgres_url: str) -> None:
-    """The engine's driver connections stay in autocommit mode, yet SQLAlchemy's own ways of opening a
-    transaction (``engine.begin()``, a connection's autobegin) still run one: open until the block ends, and
-    undone on error or rollback, on a connection that served an autocommit read just before."""
+    """Reads switch their pooled connection to autocommit, and it goes back to transactions when it returns:
+    SQLAlchemy's own ways of opening one (``engine.begin()``, a connection's autobegin) still run one, open
+    until the block ends and undone on error or rollback, on the connection that served a read just before;
+    and a read after them runs in autocommit again."""
     engine = make_engine(postgres_url)
     try:
         with transaction(engine, write=True) as conn:
@@ -275,8 +276,12 @@ def test_postgres_blocks_outside_transaction_are_still_transactions(postgres_url
         with engine.connect() as conn:  # autobegin, then an explicit rollback
             conn.exec_driver_sql("INSERT INTO engine_begin_probe VALUES (3)")
             conn.rollback()
-        with transaction(engine) as conn:
+        with transaction(engine) as conn:  # the same pooled connection, back in autocommit for a read
             rows = conn.exec_driver_sql("SELECT x FROM engine_begin_probe").scalars().all()
+            assert (
+                _state_of(postgres_url, conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+                == "idle"
+            )
         assert rows == [1]
     finally:
         with transaction(engine, write=True) as conn:
@@ -284,26 +289,23 @@ def test_postgres_blocks_outside_transaction_are_still_transactions(postgres_url
         engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "options",
-    [{engine_module.AUTOCOMMIT: True}, {"isolation_level": "AUTOCOMMIT"}],
-    ids=["wayline_autocommit", "isolation_level"],
-)
-def test_postgres_autocommit_connection_runs_statements_outside_transactions(
-    postgres_url: str, options: dict[str, Any]
-) -> None:
-    """A connection that asks for autocommit gets no ``BEGIN``: a statement that cannot run inside a
-    transaction block (``VACUUM``) runs, and a write is kept without a commit."""
+def test_postgres_autocommit_connection_runs_statements_outside_transactions(postgres_url: str) -> None:
+    """A connection that asks SQLAlchemy for autocommit (as the statistics keeper's ``VACUUM`` does) runs each
+    statement on its own: one that cannot run inside a transaction block runs, a write is kept without a
+    commit, and the pooled connection serves transactions again afterwards."""
     engine = make_engine(postgres_url)
     try:
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS engine_autocommit_probe (x INTEGER)")
-        with engine.connect().execution_options(**options) as conn:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM engine_autocommit_probe")
             conn.exec_driver_sql("INSERT INTO engine_autocommit_probe VALUES (1)")
             conn.rollback()  # nothing to undo: the insert committed on its own
         with transaction(engine) as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM engine_autocommit_probe").scalar_one() == 1
+        with transaction(engine, write=True) as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            assert _state_of(postgres_url, pid) == "idle in transaction"
     finally:
         with transaction(engine, write=True) as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS engine_autocommit_probe")

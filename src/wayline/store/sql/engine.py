@@ -6,9 +6,8 @@ turned off so that SQLAlchemy emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for wr
 up front, so a read-then-write never fails half way with "database is locked") and a deferred ``BEGIN`` for
 reads. Writers to one SQLite file queue on a :class:`~wayline.store.sql.writer_lock.WriterLock` (threads and
 processes) instead of polling in SQLite's busy handler. PostgreSQL uses psycopg 3 with a connection pool
-whose connections are pinged before use when they have sat idle (:func:`_ping_when_idle`); its driver
-connections stay in autocommit mode and a transaction's ``BEGIN`` is sent by this module, only for the blocks
-that need one (:func:`_begin_when_asked`).
+whose connections are pinged before use when they have sat idle (:func:`_ping_when_idle`); a read switches
+its connection to autocommit on the driver itself (:func:`_autocommit`) until it returns to the pool.
 """
 
 from __future__ import annotations
@@ -42,9 +41,6 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "wayline_sqlite_begin"
-#: A connection with this execution option set runs each statement on its own, without ``BEGIN``
-#: (PostgreSQL; SQLAlchemy's ``isolation_level="AUTOCOMMIT"`` is honoured the same way).
-AUTOCOMMIT = "wayline_autocommit"
 #: The write queue of each SQLite file engine (see ``writer_lock``).
 _WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, WriterLock] = weakref.WeakKeyDictionary()
 #: A pooled PostgreSQL connection returned less than this many seconds ago is used without a ping.
@@ -93,10 +89,9 @@ def make_engine(url: str) -> sa.Engine:
             # by request, so each reaches a statement's prepared, kept plan after twice as many requests.
             pool_use_lifo=True,
             connect_args={"prepare_threshold": PREPARE_AFTER},
-            isolation_level="AUTOCOMMIT",
         )
         _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
-        _begin_when_asked(engine)
+        _autocommit_until_checkin(engine)
         return engine
     raise InvalidParameterValue(
         f"Invalid value for parameter 'db_uri': unsupported database '{backend}' (use sqlite or postgresql)"
@@ -130,23 +125,30 @@ def _ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
             raise DisconnectionError("pooled connection failed its ping") from exc
 
 
-def _begin_when_asked(engine: sa.Engine) -> None:
-    """Send ``BEGIN`` when a block of the PostgreSQL ``engine`` begins a transaction, unless its connection
-    asks for autocommit (:data:`AUTOCOMMIT`, or SQLAlchemy's ``isolation_level="AUTOCOMMIT"``).
+def _autocommit_until_checkin(engine: sa.Engine) -> None:
+    """Put a PostgreSQL connection that :func:`_autocommit` switched to autocommit back to transactions when
+    it returns to the pool (after the pool's reset, so it is idle)."""
 
-    The engine's driver connections are in autocommit mode for good, so a read needs no per-request switch:
-    turning autocommit on for a read's connection and back at its return cost ~0.2 ms a request (SQLAlchemy
-    sets and resets the isolation level as a connection characteristic), a twentieth of a filtered search.
-    Every other block, ``engine.begin()`` and ``Connection.begin()`` included, is a transaction as usual: the
-    ``BEGIN`` is the round trip psycopg would have sent itself, and psycopg's ``commit()`` and ``rollback()``
-    end a transaction whenever one is open, autocommit or not."""
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: sa.Connection) -> None:
-        options = conn.get_execution_options()
-        if options.get(AUTOCOMMIT) or options.get("isolation_level") == "AUTOCOMMIT":
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is None or not dbapi_connection.autocommit:
             return
-        conn.exec_driver_sql("BEGIN")
+        try:
+            dbapi_connection.autocommit = False
+        except engine.dialect.loaded_dbapi.Error as exc:  # a broken connection: its next use replaces it
+            log.warning("could not restore transactions on a pooled connection: %s", exc)
+
+
+def _autocommit(conn: sa.Connection) -> None:
+    """Let each statement of ``conn`` (PostgreSQL) commit on its own, until it returns to the pool.
+
+    The switch is psycopg's own ``autocommit`` attribute, set on the driver connection: microseconds and no
+    round trip. Asking SQLAlchemy for it (``isolation_level="AUTOCOMMIT"``) cost ~0.2 ms a request in a
+    profile, since it sets and resets the isolation level as a connection characteristic. Keeping the pool's
+    connections in autocommit instead, with a ``begin`` event turning it off for transactions, made every
+    statement pay for SQLAlchemy's connection events."""
+    driver: Any = conn.connection.driver_connection
+    driver.autocommit = True
 
 
 def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
@@ -217,7 +219,7 @@ def transaction(
                 if write:
                     conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             elif one_statement or not write:
-                conn.execution_options(**{AUTOCOMMIT: True})
+                _autocommit(conn)
             with conn.begin():
                 yield conn
     except WaylineError:
@@ -259,4 +261,4 @@ def dispose(engine: sa.Engine) -> None:
         writer.close()
 
 
-__all__ = ["AUTOCOMMIT", "SQLITE_BUSY_TIMEOUT_MS", "dispose", "make_engine", "normalize_url", "transaction"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "dispose", "make_engine", "normalize_url", "transaction"]
