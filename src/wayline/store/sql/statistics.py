@@ -84,7 +84,8 @@ _UNVACUUMED = sa.text(
 
 
 class StatisticsKeeper:
-    """Runs ``ANALYZE`` on those of ``tables`` that have grown since their statistics were gathered."""
+    """Runs ``ANALYZE`` on those of ``tables`` that have grown since their statistics were gathered, and
+    ``VACUUM`` on those autovacuum would have vacuumed where it is off."""
 
     def __init__(
         self, engine: sa.Engine, tables: tuple[str, ...] = TABLES, *, interval: float = CHECK_INTERVAL
@@ -133,8 +134,9 @@ class StatisticsKeeper:
             return []
 
     def vacuum(self) -> list[str]:
-        """Where the server's autovacuum is off, vacuum the tables it would have vacuumed by now, unless
-        another process is; returns the tables vacuumed (errors are logged, as for :meth:`refresh`)."""
+        """Where autovacuum is off (for the server or a table), vacuum the tables it would have vacuumed by
+        now, unless another process is; returns the tables vacuumed (errors are logged, as for
+        :meth:`refresh`)."""
         if not self._enabled:
             return []
         try:
