@@ -157,6 +157,12 @@ def _due_rows(engine: sa.Engine) -> int:
     return int((_insert_threshold(engine) + 1) / (1 - scale)) + 10
 
 
+def _autovacuum_off(engine: sa.Engine, table: str) -> None:
+    """Turn autovacuum off for ``table`` alone, as its storage parameter (the server's setting is shared)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {table} SET (autovacuum_enabled = off)")
+
+
 def _add_counted_runs(engine: sa.Engine, count: int, start: int = 0) -> None:
     """``_add_runs``, with the rows counted in the server's statistics when it returns (a session reports
     its counts when it goes idle, but at most once a second unless asked to)."""
@@ -179,8 +185,7 @@ def test_tables_autovacuum_skips_are_vacuumed_once_due(store: SqlTrackingStore) 
     """A table with autovacuum off is vacuumed once it holds more new rows than autovacuum's insert
     threshold, and not before; the vacuum fills its visibility map (what makes index-only scans cheap)."""
     try:
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE runs SET (autovacuum_enabled = off)")
+        _autovacuum_off(store.engine, "runs")
         threshold = _insert_threshold(store.engine)
         _add_counted_runs(store.engine, threshold // 2)
         assert store.statistics.vacuum() == []  # not due yet
@@ -213,8 +218,7 @@ def test_tables_autovacuum_keeps_are_left_to_it(store: SqlTrackingStore) -> None
 @pytest.mark.postgres
 def test_one_process_vacuums_at_a_time(store: SqlTrackingStore) -> None:
     try:
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE runs SET (autovacuum_enabled = off)")
+        _autovacuum_off(store.engine, "runs")
         _add_counted_runs(store.engine, _insert_threshold(store.engine) + 1)
         with store.engine.connect() as holder:
             holder.execute(sa.select(sa.func.pg_advisory_lock(_VACUUM_LOCK_KEY)))
@@ -233,8 +237,7 @@ def test_one_process_vacuums_at_a_time(store: SqlTrackingStore) -> None:
 def test_writes_lead_to_a_vacuum_in_the_background(store: SqlTrackingStore) -> None:
     store.statistics = StatisticsKeeper(store.engine, interval=0)
     try:
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE runs SET (autovacuum_enabled = off)")
+        _autovacuum_off(store.engine, "runs")
         _add_counted_runs(
             store.engine, _due_rows(store.engine)
         )  # due, even once analyzed (which comes first)

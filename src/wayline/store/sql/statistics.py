@@ -83,6 +83,12 @@ _UNVACUUMED = sa.text(
 )
 
 
+def _run_on(conn: sa.Connection, command: str, tables: list[str]) -> None:
+    """``ANALYZE`` or ``VACUUM`` ``tables``, their names quoted."""
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(f"{command} " + ", ".join(quote(name) for name in tables))
+
+
 class StatisticsKeeper:
     """Runs ``ANALYZE`` on those of ``tables`` that have grown since their statistics were gathered, and
     ``VACUUM`` on those autovacuum would have vacuumed where it is off."""
@@ -126,8 +132,7 @@ class StatisticsKeeper:
                     ).scalars()
                 ]
                 if stale:
-                    quote = conn.dialect.identifier_preparer.quote
-                    conn.exec_driver_sql("ANALYZE " + ", ".join(quote(name) for name in stale))
+                    _run_on(conn, "ANALYZE", stale)
                 return stale
         except Exception as exc:  # pragma: no cover - a closed engine or a lost server
             log.debug("ANALYZE failed: %s", exc)
@@ -149,8 +154,7 @@ class StatisticsKeeper:
                         for name in conn.execute(_UNVACUUMED, {"tables": list(self._tables)}).scalars()
                     ]
                     if due:
-                        quote = conn.dialect.identifier_preparer.quote
-                        conn.exec_driver_sql("VACUUM " + ", ".join(quote(name) for name in due))
+                        _run_on(conn, "VACUUM", due)
                     return due
                 finally:
                     conn.execute(sa.select(sa.func.pg_advisory_unlock(_VACUUM_LOCK_KEY)))
