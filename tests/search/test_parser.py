@@ -501,6 +501,31 @@ def test_order_by_length_limit() -> None:
         parse_order_by(["metrics.a" + " " * MAX_FILTER_LENGTH])
 
 
+# -- parsed once ---------------------------------------------------------------------------------------------
+def test_a_filter_is_parsed_once_per_entity_and_shared() -> None:
+    text = "metrics.rmse < 0.5 and params.p1 = 'x'"
+    first = parse_filter(text)
+    assert parse_filter(text) is first
+    # The same text of another entity is parsed by that entity's rules.
+    with pytest.raises(SearchSyntaxError, match="metrics"):
+        parse_filter(text, "experiment")
+    assert parse_filter(text) is first
+
+
+def test_a_bad_filter_fails_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(SearchSyntaxError, match="position"):
+            parse_filter("metrics.rmse <")
+
+
+def test_order_by_shares_the_clauses_but_not_the_list() -> None:
+    first = parse_order_by(["metrics.rmse DESC", "params.p"])
+    first.append(OrderBy(T))
+    again = parse_order_by(["metrics.rmse DESC", "params.p"])
+    assert again == [OrderBy(Key("metric", "rmse"), False), OrderBy(P)]
+    assert again[0] is first[0]
+
+
 # -- fuzzing -------------------------------------------------------------------------------------------------
 _FRAGMENTS = [
     "metrics.m", "params.p", "tags.t", "attributes.status", "start_time", "created", "datasets.name",

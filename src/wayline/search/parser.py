@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, TypeAlias
 
 from wayline.errors import SearchSyntaxError
@@ -338,16 +339,16 @@ def _check_length(text: str, what: str) -> None:
 
 def parse_filter(text: str | None, entity: Entity = "run") -> Expr | None:
     """Parse a search filter; ``None`` or blank text means no filter (returns None)."""
-    schema = _schema(entity)
+    _schema(entity)  # refuses an unknown entity
     if text is None or not text.strip():
         return None
     _check_length(text, "filter")
-    return _Parser(text, schema, "filters").parse_filter()
+    return _parsed_filter(text, entity)
 
 
 def parse_order_by(clauses: Sequence[str] | None, entity: Entity = "run") -> list[OrderBy]:
     """Parse order-by clauses such as ``metrics.rmse DESC``; one key per clause, ascending by default."""
-    schema = _schema(entity)
+    _schema(entity)  # refuses an unknown entity
     if clauses is None:
         return []
     if isinstance(clauses, str):
@@ -357,8 +358,25 @@ def parse_order_by(clauses: Sequence[str] | None, entity: Entity = "run") -> lis
         _check_length(clause, "order_by clause")
         if not clause.strip():
             raise SearchSyntaxError(f"empty order_by clause {clause!r}: expected a key such as metrics.rmse")
-        result.append(_Parser(clause, schema, "order_by").parse_order_by())
+        result.append(_parsed_order_by(clause, entity))
     return result
+
+
+#: How many parsed filters and order-by clauses each process keeps. A server is asked the same few searches
+#: again and again (a page of the UI, a client polling), and parsing a two-term filter cost ~0.08 ms of a
+#: ~5 ms search (PostgreSQL, 10,000 runs). The trees are immutable, so every caller can share one; a text
+#: that fails to parse is not kept (it raises every time).
+_PARSED = 256
+
+
+@lru_cache(maxsize=_PARSED)
+def _parsed_filter(text: str, entity: Entity) -> Expr:
+    return _Parser(text, _schema(entity), "filters").parse_filter()
+
+
+@lru_cache(maxsize=_PARSED)
+def _parsed_order_by(clause: str, entity: Entity) -> OrderBy:
+    return _Parser(clause, _schema(entity), "order_by").parse_order_by()
 
 
 __all__ = ["MAX_FILTER_LENGTH", "MAX_NESTING", "Entity", "parse_filter", "parse_order_by"]

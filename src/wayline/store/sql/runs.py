@@ -296,6 +296,12 @@ def _data_of_runs() -> sa.Select[Any]:
     def kind(value: int) -> sa.ColumnElement[Any]:
         return sa.literal_column(str(value))
 
+    def of_runs(table: sa.Table) -> sa.ColumnElement[bool]:
+        # Most servers log no models and no datasets: an uncorrelated EXISTS is evaluated once, and when the
+        # table is empty PostgreSQL skips the branch instead of probing its index with every run id (three
+        # such probes: ~0.05 of ~0.17 ms, a page of 100 runs).
+        return sa.and_(sa.exists().select_from(table), in_run_ids(table.c.run_id))
+
     text, number = null(sa.Text()), null(sa.Double())
     flag, integer = null(sa.Boolean()), null(sa.BigInteger())
     m, mi, mo, i = t.latest_metrics.c, t.run_model_inputs.c, t.run_model_outputs.c, t.inputs.c
@@ -304,13 +310,13 @@ def _data_of_runs() -> sa.Select[Any]:
             in_run_ids(m.run_id)
         ),
         sa.select(kind(_MODEL_INPUT), mi.run_id, mi.model_id, number, flag, integer, integer).where(
-            in_run_ids(mi.run_id)
+            of_runs(t.run_model_inputs)
         ),
         sa.select(kind(_MODEL_OUTPUT), mo.run_id, mo.model_id, number, flag, mo.step, integer).where(
-            in_run_ids(mo.run_id)
+            of_runs(t.run_model_outputs)
         ),
         sa.select(kind(_DATASET_INPUT), i.run_id, text, number, flag, integer, integer).where(
-            in_run_ids(i.run_id)
+            of_runs(t.inputs)
         ),
     ]
     return sa.union_all(*branches)  # type: ignore[return-value]
