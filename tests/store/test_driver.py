@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
+import pytest
 import sqlalchemy as sa
 
 from wayline.store.sql import SqlTrackingStore
@@ -36,3 +40,57 @@ def test_driver_statements_match_sqlalchemy(store: SqlTrackingStore) -> None:
     assert {("b", "2"), ("c", "3")} <= set(fast)
     assert ("a", "1") not in fast
     assert none == []
+
+
+class _Upper(sa.types.TypeDecorator[str]):
+    """A bound value upper-cased on its way to the database: a type with a bind processor."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else value.upper()
+
+
+_KEYS_IN = (
+    sa.select(t.tags.c.key, t.tags.c.value)
+    .where(t.tags.c.run_id == sa.bindparam("run_id"), t.tags.c.key.in_(sa.bindparam("keys", expanding=True)))
+    .order_by(t.tags.c.key)
+)
+_KEY_IS = sa.select(t.tags.c.key, t.tags.c.value).where(
+    t.tags.c.run_id == sa.bindparam("run_id"), t.tags.c.key == sa.bindparam("key", type_=_Upper())
+)
+
+
+def test_driver_rows_process_bound_values_and_expand_lists(store: SqlTrackingStore) -> None:
+    run_id = store.create_run("0", user_id="u", start_time=1, tags=[], run_name="r").info.run_id
+    tags = [{"run_id": run_id, "key": k, "value": v, "experiment_id": 0} for k, v in [("A", "1"), ("B", "2")]]
+    with transaction(store.engine, write=True) as conn:
+        driver_execute_many(conn, _INSERT, tags)
+    with transaction(store.engine) as conn:
+        processed = driver_rows(conn, _KEY_IS, {"run_id": run_id, "key": "b"})
+        # The same statement with lists of other lengths (its SQL differs: SQLAlchemy runs it).
+        one = driver_rows(conn, _KEYS_IN, {"run_id": run_id, "keys": ["A"]})
+        two = driver_rows(conn, _KEYS_IN, {"run_id": run_id, "keys": ["A", "B", "C"]})
+        with pytest.raises(ValueError, match="missing bound parameters: \\['run_id'\\]"):
+            driver_rows(conn, _KEY_IS, {"key": "b"})
+    assert processed == [("B", "2")]
+    assert one == [("A", "1")]
+    assert two == [("A", "1"), ("B", "2")]
+
+
+def test_driver_statements_are_not_kept_alive(store: SqlTrackingStore) -> None:
+    """A statement dropped by its cache takes its compiled form along (search shapes are unbounded)."""
+    stmt = sa.select(t.tags.c.key).where(t.tags.c.run_id == sa.bindparam("run_id"))
+    with transaction(store.engine) as conn:
+        assert driver_rows(conn, stmt, {"run_id": "0" * 32}) == []
+    alive = weakref.ref(stmt)
+    del stmt
+    gc.collect()
+    assert alive() is None
+
+
+def test_driver_statements_need_plain_parameter_names(store: SqlTrackingStore) -> None:
+    stmt = sa.select(t.tags.c.key).where(t.tags.c.run_id == sa.bindparam("run id"))
+    with transaction(store.engine) as conn, pytest.raises(ValueError, match="plain parameter names"):
+        driver_rows(conn, stmt, {"run id": "0" * 32})

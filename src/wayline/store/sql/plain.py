@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from wayline.store.sql.driver import driver_query
+
 #: Rows per chunk of a streamed binary read (measured: 2,000 to 10,000 are alike; 1,000 is slower).
 _CHUNK_ROWS = 5000
 
@@ -54,13 +56,12 @@ def row_stream(
     parsed again (a 100,000-point history: 55 ms instead of 75 ms), and in chunks of ``_CHUNK_ROWS`` as the
     server produces them (libpq 17 and later): whatever the caller does with a row (make tuples, build
     records) overlaps the server's work on the next chunk instead of waiting for the last row. The statement
-    is then compiled on every call, outside SQLAlchemy's cache, so it is for large reads of plain columns
-    whose bound values need no type processing (text and numbers); other backends ignore it.
+    is then run as driver SQL (:mod:`wayline.store.sql.driver`), so it must be built once and kept; other
+    backends ignore it.
     """
     if binary and conn.dialect.name == "postgresql" and isinstance(stmt, sa.ClauseElement):
-        compiled = stmt.compile(dialect=conn.dialect)
         driver: Any = conn.connection.driver_connection
-        query, values = str(compiled), compiled.construct_params(dict(params or {}))
+        query, values = driver_query(conn, stmt, params or {})
         with driver.cursor(binary=True) as cursor:
             if _chunked():
                 stream: Generator[tuple[Any, ...]] = cursor.stream(query, values, size=_CHUNK_ROWS)

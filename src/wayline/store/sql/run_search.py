@@ -26,6 +26,7 @@ from wayline.errors import InvalidParameterValue
 from wayline.search import And, Comparison, Expr, Key, OrderBy, parse_filter, parse_order_by
 from wayline.store.sql import experiments, keyset, page_token, runs
 from wayline.store.sql import schema as t
+from wayline.store.sql.driver import driver_rows
 from wayline.store.sql.search_sql import (
     KEY_TABLES,
     Predicate,
@@ -35,6 +36,9 @@ from wayline.store.sql.search_sql import (
     key_condition,
 )
 from wayline.store.tracking import SEARCH_MAX_RESULTS_THRESHOLD
+
+#: A row of a search statement: the driver's tuple (``driver_rows``) or SQLAlchemy's row (general path).
+Row = Sequence[Any]
 
 _KIND = "runs"
 _DEFAULT_ORDER = [OrderBy(Key("attribute", "start_time"), ascending=False)]
@@ -213,8 +217,9 @@ def search(
     else:
         stmt = _general_page(shape, tuple(order), values is not None, size + 1)
         after = {} if values is None else {_after_name(i): value for i, value in enumerate(values)}
-        rows = list(conn.execute(stmt, after).all())
-        last = [keyset.values_of(row, columns) for row in rows]
+        found = conn.execute(stmt, after).all()
+        last = [keyset.values_of(row, columns) for row in found]
+        rows = list(found)
     token = None
     if len(rows) > size:
         rows = rows[:size]
@@ -385,7 +390,7 @@ def _search_by_key(
     values: list[Any] | None,
     token_text: str | None,
     limit: int,
-) -> tuple[list[sa.Row[Any]], list[list[page_token.TokenValue]]]:
+) -> tuple[list[Row], list[list[page_token.TokenValue]]]:
     """Ordered by one metric, param or tag: one query per segment of the order (see ``_Segment``), each
     ordered by plain columns (``value``, ``run_id``) so that it can walk the ``(key, [is_nan,] value)`` index
     and stop after ``limit`` rows, instead of sorting every match on CASE expressions; later segments are only
@@ -395,7 +400,7 @@ def _search_by_key(
     key = _KeyOrder(_KEY_TABLES[kind], item.key.name, item.ascending, rest, shape, own)
     rank_size = 2 if kind == "metric" else 1
     start = tuple(values[:rank_size]) if values is not None else None
-    rows: list[sa.Row[Any]] = []
+    rows: list[Row] = []
     last: list[list[page_token.TokenValue]] = []
     segments = _segments(kind, item.ascending)
     ranks = [segment.rank for segment in segments]
@@ -420,7 +425,7 @@ def _search_by_key(
 
 def _read_segment(
     conn: sa.Connection, key: _KeyOrder, segment: _Segment, resume: list[Any] | None, limit: int
-) -> list[tuple[sa.Row[Any], Any]]:
+) -> list[tuple[Row, Any]]:
     """Up to ``limit`` runs of ``segment`` in order, each with its value of the key.
 
     A present key is read from bounded heads of its index first: the first ``probe`` entries in order, then,
@@ -441,8 +446,8 @@ def _read_segment(
     if not segment.present:
         if key.own:  # the filter compares the key, so every match has it
             return []
-        return [(row, None) for row in conn.execute(queries.lacking(), after).all()]
-    found: list[tuple[sa.Row[Any], Any]] = []
+        return [(row, None) for row in driver_rows(conn, queries.lacking(), after)]
+    found: list[tuple[Row, Any]] = []
     head_queries, start, read = queries, after, 0
     for probe in _probes(limit):
         if probe <= read:
@@ -456,7 +461,7 @@ def _read_segment(
         head_queries = _segment_queries(key, segment, True, _rounded_up(limit - len(found), limit))
         start, read = {_RESUME_VALUE: edge[1], _RESUME_RUN_ID: edge[0]}, probe
     # Few matches per index entry: let the filter drive.
-    return [(row, row[-1]) for row in conn.execute(queries.whole(), after).all()]
+    return [(row, row[-1]) for row in driver_rows(conn, queries.whole(), after)]
 
 
 def _rounded_up(missing: int, limit: int) -> int:
@@ -468,34 +473,38 @@ def _rounded_up(missing: int, limit: int) -> int:
 
 def _read_head(
     conn: sa.Connection, queries: _SegmentQueries, probe: int, after: dict[str, Any]
-) -> tuple[list[tuple[sa.Row[Any], Any]], sa.Row[str, Any] | None]:
+) -> tuple[list[tuple[Row, Any]], Row | None]:
     """The matches among the first ``probe`` entries of the segment after ``after``, and the ``probe``-th
     entry, ``(run_id, value)``: none when the head was the rest of the segment (it has fewer entries), and
     not read on PostgreSQL when the head alone filled the page."""
     if queries.key.dialect == "sqlite":
         return _read_head_in_order(conn, queries, probe, after)
-    found = [(row, row[-1]) for row in conn.execute(queries.head(probe), after).all()]
+    found: list[tuple[Row, Any]] = [(row, row[-1]) for row in driver_rows(conn, queries.head(probe), after)]
     if len(found) >= queries.limit:
         return found, None
-    return found, conn.execute(queries.edge(probe), after).first()
+    return found, _first(driver_rows(conn, queries.edge(probe), after))
 
 
 def _read_head_in_order(
     conn: sa.Connection, queries: _SegmentQueries, probe: int, after: dict[str, Any]
-) -> tuple[list[tuple[sa.Row[Any], Any]], sa.Row[str, Any] | None]:
+) -> tuple[list[tuple[Row, Any]], Row | None]:
     """The matches among the first ``probe`` entries of the segment, read on SQLite in the index's order:
     the ``probe``-th entry (the edge) is found first (an index-only step), then the runs whose entry is not
     beyond it are read with the key's table as the outer loop (``CROSS JOIN``), ordered as its index is, so
     SQLite stops at the page's last match instead of joining the whole head and sorting it in a temporary
     b-tree (a page of 100 among 400 entries: ~0.5 against ~1.3 ms). Also returns the edge (none: the head
     was the rest of the segment)."""
-    edge = conn.execute(queries.edge(probe), after).first()
+    edge = _first(driver_rows(conn, queries.edge(probe), after))
     if edge is None:
-        rows = conn.execute(queries.in_order(bounded=False), after).all()
+        rows = driver_rows(conn, queries.in_order(bounded=False), after)
     else:
         bound = {**after, _EDGE_RUN_ID: edge[0], _EDGE_VALUE: edge[1]}
-        rows = conn.execute(queries.in_order(bounded=True), bound).all()
+        rows = driver_rows(conn, queries.in_order(bounded=True), bound)
     return [(row, row[-1]) for row in rows], edge
+
+
+def _first(rows: Sequence[Row]) -> Row | None:
+    return rows[0] if rows else None
 
 
 #: The bound parameters of a later page's statements: the last row's value of the key and its run id.

@@ -39,7 +39,6 @@ from wayline.store.sql import schema as t
 from wayline.store.sql.bound_members import in_run_ids
 from wayline.store.sql.clock import now_ms
 from wayline.store.sql.driver import driver_rows
-from wayline.store.sql.plain import plain_rows
 from wayline.store.sql.run_name import generate_run_name
 from wayline.store.sql.upsert import execute_rows, upsert
 
@@ -366,7 +365,7 @@ def load(conn: sa.Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
     model_outputs: dict[str, list[tuple[int, str]]] = {}
     with_datasets: set[str] = set()
     for chunk in chunks(run_ids):
-        for kind, run_id, key, value, is_nan, step, timestamp in plain_rows(
+        for kind, run_id, key, value, is_nan, step, timestamp in driver_rows(
             conn, _DATA_OF_RUNS, {"ids": list(chunk)}
         ):
             if kind == _METRIC:
