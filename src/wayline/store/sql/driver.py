@@ -34,7 +34,7 @@ class _Compiled:
     sql: str
     #: The parameter names in the order of a positional paramstyle; None for a named one.
     order: tuple[str, ...] | None
-    #: The statement's own bound values (its literals), by parameter name.
+    #: The statement's own bound values (its literals), by parameter name, through their bind processors.
     literals: Mapping[str, Any]
     #: The names that each execution must bind.
     required: frozenset[str]
@@ -49,7 +49,8 @@ class _Compiled:
             raise ValueError(f"missing bound parameters: {sorted(missing)}")
         values = {**self.literals, **params}
         for name, process in self.processors.items():
-            values[name] = process(values[name])
+            if name in params:
+                values[name] = process(params[name])
         if self.order is None:
             return values
         return tuple(values[name] for name in self.order)
@@ -72,13 +73,13 @@ def _compiled(conn: sa.Connection, stmt: sa.Executable) -> _Compiled | None:
     # Not an expanding list, nor a tuple whose members have processors of their own.
     if not compiled.post_compile_params and len(processors) == len(compiled._bind_processors):
         required = frozenset(name for bind, name in compiled.bind_names.items() if bind.required)
-        found = _Compiled(
-            compiled.string,
-            tuple(compiled.positiontup) if compiled.positiontup is not None else None,
-            {k: v for k, v in compiled.construct_params(_check=False).items() if k not in required},
-            required,
-            processors,
-        )
+        literals = {
+            name: processors[name](value) if name in processors else value
+            for name, value in compiled.construct_params(_check=False).items()
+            if name not in required
+        }
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        found = _Compiled(compiled.string, order, literals, required, processors)
     # Two threads may both compile it: the same compiled form either way.
     _COMPILED.setdefault(stmt, {})[conn.dialect.name] = found
     return found
@@ -93,13 +94,17 @@ def driver_query(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, 
     return compiled.sql, compiled.arguments(params)
 
 
-def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of ``stmt`` as the driver's tuples."""
+def _execute(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
+    """``stmt`` with ``params``, as driver SQL where it can be (else through SQLAlchemy)."""
     compiled = _compiled(conn, stmt)
     if compiled is None:
-        result = conn.execute(stmt, dict(params))
-    else:
-        result = conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
+        return conn.execute(stmt, dict(params))
+    return conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
+
+
+def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` as the driver's tuples."""
+    result = _execute(conn, stmt, params)
     try:
         cursor = result.cursor
         return list(cursor.fetchall()) if cursor is not None and cursor.description else []
@@ -109,11 +114,7 @@ def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, A
 
 def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
     """How many rows ``stmt`` (an INSERT, UPDATE or DELETE) changed."""
-    compiled = _compiled(conn, stmt)
-    if compiled is None:
-        result = conn.execute(stmt, dict(params))
-    else:
-        result = conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
+    result = _execute(conn, stmt, params)
     try:
         return int(result.rowcount)
     finally:

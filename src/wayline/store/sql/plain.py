@@ -1,4 +1,4 @@
-"""Reading rows as the driver's plain tuples, for the hot read paths (metric histories, pages of runs).
+"""Reading rows as the driver's plain tuples, for the hot read paths (metric histories, registry pages).
 
 SQLAlchemy's ``Row`` objects cost more than the query itself when thousands are read. Here a statement is
 executed as usual (so its compiled form comes from SQLAlchemy's cache when the statement is built once, with
