@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
+from wayline.errors import TemporarilyUnavailable
 from wayline.store.sql import SqlTrackingStore
+from wayline.store.sql import engine as engine_module
 from wayline.store.sql import schema as t
 from wayline.store.sql.driver import driver_execute_many, driver_query, driver_rows
-from wayline.store.sql.engine import transaction
+from wayline.store.sql.engine import make_engine, transaction
 
 _TAGS = sa.select(t.tags.c.key, t.tags.c.value).where(
     t.tags.c.run_id == sa.bindparam("run_id"), t.tags.c.key >= sa.bindparam("from_key")
@@ -97,3 +101,51 @@ def test_driver_statements_need_plain_parameter_names(store: SqlTrackingStore) -
     stmt = sa.select(t.tags.c.key).where(t.tags.c.run_id == sa.bindparam("run id"))
     with transaction(store.engine) as conn, pytest.raises(ValueError, match="plain parameter names"):
         driver_rows(conn, stmt, {"run id": "0" * 32})
+
+
+_ABS = sa.select(sa.func.abs(sa.bindparam("n", type_=sa.BigInteger)).label("abs_of_n"))
+
+
+def test_driver_statements_fail_as_sqlalchemy_statements_do(store: SqlTrackingStore) -> None:
+    """A statement run on the driver's cursor is seen by the engine's cursor listeners, and a database error
+    comes out wrapped by SQLAlchemy, leaving the connection usable: |-2^63| overflows a 64-bit integer on
+    both databases."""
+    seen: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", listen)
+    try:
+        with transaction(store.engine) as conn:
+            with pytest.raises(sa.exc.DBAPIError) as caught:
+                driver_rows(conn, _ABS, {"n": -(2**63)})
+            assert not caught.value.connection_invalidated
+            assert driver_rows(conn, _ABS, {"n": -5}) == [(5,)]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", listen)
+    assert len([statement for statement in seen if "abs_of_n" in statement]) == 2
+
+
+def test_driver_statement_on_a_lost_connection_is_unavailable(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection that died a moment after its last use fails its next driver statement as a 503
+    (clients retry it), and the pool is renewed: the next transaction runs on a new connection."""
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 60.0)
+    engine = make_engine(postgres_url)
+    pid = sa.select(sa.func.pg_backend_pid())
+    try:
+        with transaction(engine) as conn:
+            ((first,),) = driver_rows(conn, pid, {})
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+            while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,)).fetchone():
+                time.sleep(0.01)
+        with pytest.raises(TemporarilyUnavailable), transaction(engine) as conn:
+            driver_rows(conn, pid, {})
+        with transaction(engine) as conn:
+            ((second,),) = driver_rows(conn, pid, {})
+        assert second != first
+    finally:
+        engine.dispose()

@@ -22,11 +22,11 @@ from wayline import __version__
 from wayline.artifacts.resolve import get_artifact_repository
 from wayline.errors import ErrorCode, InvalidParameterValue, WaylineError, invalid_value
 from wayline.server.context import PROXY_SCHEME, ServerContext
-from wayline.server.cross_site import CrossSiteWriteGuard
 from wayline.server.endpoint import REF_TEMPLATE, Api, error_response, failure_response
-from wayline.server.fast_path import RpcFastPath
+from wayline.server.front import WaylineApp
 from wayline.server.heap import settle_heap
 from wayline.server.settings import ServerSettings
+from wayline.server.telemetry import native_telemetry_wanted, telemetry_arguments
 from wayline.services.tracking import TrackingService
 from wayline.services.webhooks import WebhookService
 from wayline.store.resolve import locate
@@ -113,7 +113,7 @@ def _webhook_service(settings: ServerSettings, engine: sa.Engine) -> WebhookServ
     )
 
 
-def create_app(settings: ServerSettings | None = None, *, context: ServerContext | None = None) -> FastAPI:
+def create_app(settings: ServerSettings | None = None, *, context: ServerContext | None = None) -> WaylineApp:
     """The ASGI app for ``settings`` (from the environment when None)."""
     settings = settings or ServerSettings.from_env()
     ctx = context or build_context(settings)
@@ -124,7 +124,8 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
         yield
         ctx.close()
 
-    app = FastAPI(
+    telemetry = native_telemetry_wanted()
+    app = WaylineApp(
         title="Wayline tracking server",
         version=__version__,
         description=(
@@ -134,6 +135,7 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url="/redoc",
+        **telemetry_arguments(telemetry),
     )
     app.state.context = ctx
     apis = all_apis()
@@ -144,8 +146,7 @@ def create_app(settings: ServerSettings | None = None, *, context: ServerContext
     from wayline.server.ui import ui_router
 
     app.include_router(ui_router(settings))
-    app.add_middleware(RpcFastPath, routes=exact_routes)
-    app.add_middleware(CrossSiteWriteGuard)  # outermost: before the fast path answers anything
+    app.put_in_front(exact_routes, ahead_of_fastapi=not telemetry)
     _install_error_handlers(app)
     _install_openapi(app, apis)
     return app

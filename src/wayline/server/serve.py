@@ -61,7 +61,7 @@ def serve(settings: ServerSettings, *, announce: Callable[[str], None] | None = 
         APP_FACTORY,
         factory=True,
         workers=settings.workers,
-        log_level=settings.log_level,
+        log_level=settings.log_level.lower(),
         access_log=False,
         server_header=False,
         proxy_headers=True,

@@ -37,6 +37,10 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: uvicorn's log levels, most severe first.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """Everything a server process needs; stateless, so that replicas can share one database and store."""
@@ -106,6 +110,8 @@ class ServerSettings:
             raise invalid_value("webhook_max_attempts", self.webhook_max_attempts, "must be between 1 and 20")
         if not 1 <= self.webhook_timeout_s <= 300:
             raise invalid_value("webhook_timeout_s", self.webhook_timeout_s, "must be between 1 and 300")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise invalid_value("log_level", self.log_level, f"must be one of {', '.join(LOG_LEVELS)}")
         from wayline.services.registry_validation import validate_person
 
         validate_person(self.default_user, field="default_user")

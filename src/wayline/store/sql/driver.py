@@ -11,16 +11,25 @@ without result processing: callers read columns whose driver values are already 
 integers, floats; booleans may arrive as 0/1). A statement that binds an expanding ``IN`` list (its SQL
 depends on the list's length) runs through SQLAlchemy.
 
+Such a statement runs on a DB-API cursor of the SQLAlchemy connection (:func:`_on_cursor`) through the
+connection's own cursor-level step, the one SQLAlchemy uses for its special-case executions: the
+``before_cursor_execute`` and ``after_cursor_execute`` listeners see the statement (with no execution
+context), echo logs it, and a driver error is handled as any other (wrapped as a ``DBAPIError``; a lost
+connection invalidates the pool). What is skipped is the result object, whose metadata SQLAlchemy builds from
+the cursor's description on every execution of driver SQL: ~0.2 ms of a search's two statements (about 4% of
+the filtered search over HTTP on a fast machine).
+
 Statements are module constants or built once per search shape and kept by an ``lru_cache``; their compiled
 forms are held weakly, so that a statement the cache drops takes its compiled form with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -94,31 +103,57 @@ def driver_query(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, 
     return compiled.sql, compiled.arguments(params)
 
 
-def _execute(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> sa.CursorResult[Any]:
-    """``stmt`` with ``params``, as driver SQL where it can be (else through SQLAlchemy)."""
+_T = TypeVar("_T")
+
+
+def _on_cursor(conn: sa.Connection, sql: str, args: Any, read: Callable[[Any], _T]) -> _T:
+    """``read`` of a DB-API cursor of ``conn`` that has executed ``sql`` with ``args`` (see the module)."""
+    cursor = conn.connection.cursor()
+    try:
+        conn._cursor_execute(cursor, sql, args)
+        try:
+            return read(cursor)
+        except BaseException as exc:  # as SQLAlchemy's results handle a failed fetch
+            conn._handle_dbapi_exception(exc, sql, args, cursor, None)
+    finally:
+        with contextlib.suppress(Exception):  # a connection lost and invalidated closed its cursors
+            cursor.close()
+
+
+def _fetched(cursor: Any) -> list[tuple[Any, ...]]:
+    return list(cursor.fetchall())
+
+
+def _changed(cursor: Any) -> int:
+    return int(cursor.rowcount)
+
+
+def _execute(
+    conn: sa.Connection,
+    stmt: sa.Executable,
+    params: Mapping[str, Any],
+    read: Callable[[Any], _T],
+) -> _T:
+    """``read`` of the cursor that ran ``stmt`` with ``params``: as driver SQL where it can be, else through
+    SQLAlchemy (its result's cursor)."""
     compiled = _compiled(conn, stmt)
-    if compiled is None:
-        return conn.execute(stmt, dict(params))
-    return conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
+    if compiled is not None:
+        return _on_cursor(conn, compiled.sql, compiled.arguments(params), read)
+    result = conn.execute(stmt, dict(params))
+    try:
+        return read(result.cursor)
+    finally:
+        result.close()
 
 
 def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of ``stmt`` as the driver's tuples."""
-    result = _execute(conn, stmt, params)
-    try:
-        cursor = result.cursor
-        return list(cursor.fetchall()) if cursor is not None and cursor.description else []
-    finally:
-        result.close()
+    """The rows of ``stmt`` (a statement that returns rows) as the driver's tuples."""
+    return _execute(conn, stmt, params, _fetched)
 
 
 def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
     """How many rows ``stmt`` (an INSERT, UPDATE or DELETE) changed."""
-    result = _execute(conn, stmt, params)
-    try:
-        return int(result.rowcount)
-    finally:
-        result.close()
+    return _execute(conn, stmt, params, _changed)
 
 
 def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> None:
