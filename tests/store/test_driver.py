@@ -14,7 +14,7 @@ from wayline.errors import TemporarilyUnavailable
 from wayline.store.sql import SqlTrackingStore
 from wayline.store.sql import engine as engine_module
 from wayline.store.sql import schema as t
-from wayline.store.sql.driver import driver_execute_many, driver_query, driver_rows
+from wayline.store.sql.driver import driver_execute_many, driver_query, driver_rowcount, driver_rows
 from wayline.store.sql.engine import make_engine, transaction
 
 _TAGS = sa.select(t.tags.c.key, t.tags.c.value).where(
@@ -149,3 +149,23 @@ def test_driver_statement_on_a_lost_connection_is_unavailable(
         assert second != first
     finally:
         engine.dispose()
+
+
+def test_driver_writes_commit_as_you_go(store: SqlTrackingStore) -> None:
+    """On a connection with no transaction begun, a driver statement begins one, as SQLAlchemy's execution
+    does, so that the caller's ``commit`` keeps its write; an expanding list's count comes from SQLAlchemy."""
+    run_id = store.create_run("0", user_id="u", start_time=1, tags=[], run_name="r").info.run_id
+    insert = t.tags.insert().values(
+        run_id=sa.bindparam("run_id"), key=sa.bindparam("key"), value="v", experiment_id=0
+    )
+    delete = t.tags.delete().where(
+        t.tags.c.run_id == sa.bindparam("run_id"), t.tags.c.key.in_(sa.bindparam("keys", expanding=True))
+    )
+    with store.engine.connect() as conn:
+        assert driver_rowcount(conn, insert, {"run_id": run_id, "key": "kept"}) == 1
+        assert driver_rowcount(conn, insert, {"run_id": run_id, "key": "gone"}) == 1
+        conn.commit()
+    with store.engine.connect() as conn:
+        assert driver_rowcount(conn, delete, {"run_id": run_id, "keys": ["gone", "never"]}) == 1
+        conn.commit()
+    assert store.get_run(run_id).data.tags == {"mlflow.runName": "r", "kept": "v"}

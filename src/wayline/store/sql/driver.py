@@ -107,7 +107,10 @@ _T = TypeVar("_T")
 
 
 def _on_cursor(conn: sa.Connection, sql: str, args: Any, read: Callable[[Any], _T]) -> _T:
-    """``read`` of a DB-API cursor of ``conn`` that has executed ``sql`` with ``args`` (see the module)."""
+    """``read`` of a DB-API cursor of ``conn`` that has executed ``sql`` with ``args`` (see the module).
+    Like SQLAlchemy's own execution, it begins the connection's transaction if none has begun."""
+    if not conn.in_transaction():
+        conn.begin()
     cursor = conn.connection.cursor()
     try:
         conn._cursor_execute(cursor, sql, args)
@@ -128,32 +131,29 @@ def _changed(cursor: Any) -> int:
     return int(cursor.rowcount)
 
 
-def _execute(
-    conn: sa.Connection,
-    stmt: sa.Executable,
-    params: Mapping[str, Any],
-    read: Callable[[Any], _T],
-) -> _T:
-    """``read`` of the cursor that ran ``stmt`` with ``params``: as driver SQL where it can be, else through
-    SQLAlchemy (its result's cursor)."""
+def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` (a statement that returns rows) as the driver's tuples."""
     compiled = _compiled(conn, stmt)
     if compiled is not None:
-        return _on_cursor(conn, compiled.sql, compiled.arguments(params), read)
+        return _on_cursor(conn, compiled.sql, compiled.arguments(params), _fetched)
     result = conn.execute(stmt, dict(params))
     try:
-        return read(result.cursor)
+        cursor = result.cursor
+        return list(cursor.fetchall()) if cursor is not None and cursor.description else []
     finally:
         result.close()
 
 
-def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of ``stmt`` (a statement that returns rows) as the driver's tuples."""
-    return _execute(conn, stmt, params, _fetched)
-
-
 def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
     """How many rows ``stmt`` (an INSERT, UPDATE or DELETE) changed."""
-    return _execute(conn, stmt, params, _changed)
+    compiled = _compiled(conn, stmt)
+    if compiled is not None:
+        return _on_cursor(conn, compiled.sql, compiled.arguments(params), _changed)
+    result = conn.execute(stmt, dict(params))
+    try:
+        return int(result.rowcount)
+    finally:
+        result.close()
 
 
 def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> None:
