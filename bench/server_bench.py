@@ -31,10 +31,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from server.harness import (
     DEFAULT_HARNESS,
+    LOADGEN_OF,
     SCENARIOS,
     SIZE_FLAGS,
     Harness,
     HarnessError,
+    LoadGenerator,
     check_harness,
     size_args,
 )
@@ -75,6 +77,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("on", "off"),
         default="on",
         help="also measure the client's own limit against a server that stores nothing (null_server.py)",
+    )
+    add(
+        "--loadgen",
+        choices=("on", "off"),
+        default="on",
+        help="also run the concurrent figures with one client process each (bench/server/loadgen.py)",
     )
     add("--postgres-url", default=DEFAULT_POSTGRES, help="server for the throwaway databases, no database")
     add("--settle-seconds", type=float, default=10.0, help="idle time after /health before the memory sample")
@@ -146,6 +154,24 @@ class Bench:
         self.ceiling_scenarios = [s for s in self.scenarios if s in CEILING_SCENARIOS]
         ceiling_sizes = sizes | {"scenarios": ",".join(self.ceiling_scenarios)}
         self.ceiling_harness = Harness(args.harness, size_args(ceiling_sizes), args.timeout_seconds)
+        again = [LOADGEN_OF[s] for s in self.scenarios if s in LOADGEN_OF]
+        self.loadgen = (
+            LoadGenerator.sized(
+                again, points=args.points, seconds=args.conc_seconds, timeout_s=args.timeout_seconds
+            )
+            if args.loadgen == "on" and again
+            else None
+        )
+
+    @property
+    def compared(self) -> tuple[str, ...]:
+        """What the tables compare: the harness's scenarios, then the load generator's as ``loadgen.NAME``."""
+        again = self.loadgen.scenarios if self.loadgen is not None else ()
+        return (*self.scenarios, *(f"loadgen.{name}" for name in again))
+
+    def steps(self, scenarios: list[str]) -> int:
+        """Progress steps of one server: starting, each harness scenario, each load generator scenario."""
+        return 1 + len(scenarios) + (len(self.loadgen.scenarios) if self.loadgen is not None else 0)
 
     def path(self, backend: str, product: str, suffix: str) -> Path:
         return self.results_dir / f"server-{self.stamp}-{backend}-{product}{suffix}"
@@ -156,7 +182,7 @@ class Bench:
     def run_one(self, backend: str, product: str) -> Outcome:
         """Start ``product``'s server on a fresh ``backend`` store, run the harness, stop it; never raises."""
         label = f"{backend} · {PRODUCT_NAMES[product]}"
-        task = self.progress.add_task(f"{label}: starting the server", total=len(self.scenarios) + 1)
+        task = self.progress.add_task(f"{label}: starting the server", total=self.steps(self.scenarios))
         outcome = Outcome(product, backend)
         started = time.perf_counter()
         try:
@@ -183,7 +209,7 @@ class Bench:
     def run_ceiling(self) -> Outcome:
         """The harness against the server that stores nothing: the client's own limit; never raises."""
         label = "client ceiling (null server)"
-        task = self.progress.add_task(f"{label}: starting", total=len(self.ceiling_scenarios) + 1)
+        task = self.progress.add_task(f"{label}: starting", total=self.steps(self.ceiling_scenarios))
         outcome = Outcome("ceiling", "any")
         workdir = Path(tempfile.mkdtemp(prefix="ceiling-srvbench-"))
         log = self.path("any", "ceiling", ".server.log")
@@ -200,6 +226,7 @@ class Bench:
                     harness=self.ceiling_harness,
                     scenarios=self.ceiling_scenarios,
                 )
+                self._run_loadgen(server, outcome, label, task, verify=False)
             finally:
                 server.stop()
         except Exception as exc:
@@ -231,6 +258,7 @@ class Bench:
                 f"PSS {idle.pss_mib:,.0f} MiB ({idle.processes} processes)"
             )
             self._run_harness(server, outcome, label, task)
+            self._run_loadgen(server, outcome, label, task, verify=True)
             after = memory(server.pid)
             record["server"]["memory_after"] = after.as_dict()
         finally:
@@ -277,6 +305,36 @@ class Bench:
         outcome.record.update(doc.get("results", {}))
         outcome.meta = doc.get("meta", {})
 
+    def _run_loadgen(
+        self, server: ServerProcess, outcome: Outcome, label: str, task: TaskID, *, verify: bool
+    ) -> None:
+        """The load generator against ``server``; its results go to the record's ``loadgen`` part."""
+        if self.loadgen is None or outcome.record is None:
+            return
+        backend, product = outcome.backend, outcome.product
+        out, log = self.path(backend, product, ".loadgen.json"), self.path(backend, product, ".loadgen.log")
+        outcome.files |= {"loadgen_json": str(out), "loadgen_log": str(log)}
+
+        def on_scenario(name: str) -> None:
+            step = f"loadgen {name}"
+            self.progress.update(task, advance=1, description=f"{label}: {step}")
+            if not self.progress.console.is_terminal:
+                self.say(f"{label}: {step}")
+
+        try:
+            doc = self.loadgen.run(
+                url=server.url,
+                label=f"{product}-{backend}",
+                out=out,
+                log=log,
+                verify=verify,
+                on_scenario=on_scenario,
+            )
+        except HarnessError as exc:
+            outcome.errors.append(str(exc))
+            return
+        outcome.record["loadgen"] = doc.get("results", {})
+
 
 #: The harness's size parameter of each scenario (its JSON stores them under ``meta.params``).
 SIZE_OF = {
@@ -295,7 +353,15 @@ CEILING_NOTE = (
     "bounds what any server can reach with this client here; with 8 or 16 client threads it is only a "
     "reference "
     "(instant answers make the client's threads contend for its GIL, and a real server can score above it). "
-    "'best ratio' = ceiling against MLflow."
+    "'best ratio' = ceiling against MLflow. On the loadgen rows it is the load generator's own limit."
+)
+
+
+LOADGEN_NOTE = (
+    "loadgen rows: the harness's 8-client ingest and 16-client small requests again, the same requests "
+    "from bench/server/loadgen.py with one process per client (no shared GIL), each on one keep-alive "
+    "socket, ingest bodies encoded before the clock starts; ingest is the median of 3 rounds; every run is "
+    "read back afterwards. Its clients' CPU is in the .loadgen.json files (client_cpu_cores)."
 )
 
 
@@ -313,6 +379,7 @@ def notes(bench: Bench, outcomes: Outcomes) -> list[str]:
         f"Harness {bench.harness.path}: {sizes or 'no figures'}; scenarios {', '.join(bench.scenarios)}; "
         "keep-alive client (one requests.Session per thread).",
         "Ratio: Wayline ÷ MLflow for rates, MLflow ÷ Wayline for times and memory; > 1: Wayline is better.",
+        *([LOADGEN_NOTE] if bench.loadgen is not None else []),
         "Memory: RSS and PSS summed over the server's whole process tree (psutil); the PostgreSQL server's "
         "own processes are not counted. The client, the servers and PostgreSQL share the same cores.",
         "MLflow's multi-worker uvicorn leaves Nagle on (≈ 40 ms per small keep-alive request, "
@@ -382,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     note_lines = notes(bench, outcomes) + cleanup_errors
     if ceiling is not None:
         note_lines.insert(2, CEILING_NOTE)
-    report = Report(outcomes, setup_line(args), tuple(bench.scenarios), tuple(note_lines), ceiling)
+    report = Report(outcomes, setup_line(args), bench.compared, tuple(note_lines), ceiling)
     report.print(console)
     md = save(bench, report)
     console.print(f"Total time {time.perf_counter() - started:.0f} s. Wrote {md} and its .json.")

@@ -67,6 +67,18 @@ FIGURES: tuple[Figure, ...] = (
         False,
     ),
     Figure(
+        "metric_ingest: points/s, 8 client processes (loadgen)",
+        ("loadgen", "ingest", "points_per_s"),
+        True,
+        digits=0,
+        min_ratio=30,
+    ),
+    Figure(
+        "metric_ingest: per-request p99, ms, 8 client processes",
+        ("loadgen", "ingest", "latency_per_request", "p99_ms"),
+        False,
+    ),
+    Figure(
         "metric_history: s, full history paged (25k/page)",
         ("metric_history", "paged", "seconds_median"),
         False,
@@ -116,6 +128,23 @@ FIGURES: tuple[Figure, ...] = (
     Figure("concurrency: p50 ms", ("concurrency", "p50_ms"), False),
     Figure("concurrency: p95 ms", ("concurrency", "p95_ms"), False),
     Figure("concurrency: p99 ms", ("concurrency", "p99_ms"), False, max_value=100),
+    Figure(
+        "concurrency: log-metric req/s, 16 client processes (loadgen)",
+        ("loadgen", "concurrency", "req_per_s"),
+        True,
+        min_ratio=10,
+    ),
+    Figure(
+        "concurrency, 16 client processes: p50 ms",
+        ("loadgen", "concurrency", "latency_per_request", "p50_ms"),
+        False,
+    ),
+    Figure(
+        "concurrency, 16 client processes: p99 ms",
+        ("loadgen", "concurrency", "latency_per_request", "p99_ms"),
+        False,
+        max_value=100,
+    ),
     Figure("server start-up, launch to /health 200, s", ("server", "startup_s"), False, digits=1),
     Figure(
         "memory idle: RSS MiB (process tree)", ("server", "memory_idle", "rss_mib"), False, 0, min_ratio=3
@@ -174,10 +203,12 @@ def judge(figure: Figure, wayline: float | None, r: float | None) -> bool | None
 
 
 def compare(mlflow: Record | None, wayline: Record | None, scenarios: Collection[str]) -> list[Row]:
-    """One row per figure of the scenarios that ran; an untargeted figure neither server has is left out."""
+    """One row per figure of the scenarios that ran (a harness scenario, or ``loadgen.<scenario>``); an
+    untargeted figure neither server has is left out."""
     rows = []
     for figure in FIGURES:
-        if figure.path[0] != "server" and figure.path[0] not in scenarios:
+        part = figure.path[0]
+        if part != "server" and part not in scenarios and ".".join(figure.path[:2]) not in scenarios:
             continue
         m, w = value(mlflow, figure.path), value(wayline, figure.path)
         if m is None and w is None and figure.min_ratio is None and figure.max_value is None:
@@ -208,6 +239,10 @@ def problems(record: Record | None) -> list[str]:
         (("search_runs", "page_through", "complete"), True, "search_runs: page-through missed runs"),
         (("artifacts", "sha256_ok"), True, "artifacts: downloaded bytes differ from the upload"),
         (("concurrency", "errors"), 0, "concurrency: requests failed"),
+        (("loadgen", "ingest", "errors"), 0, "loadgen ingest: requests failed"),
+        (("loadgen", "ingest", "verified"), True, "loadgen ingest: stored histories incomplete"),
+        (("loadgen", "concurrency", "errors"), 0, "loadgen concurrency: requests failed"),
+        (("loadgen", "concurrency", "verified"), True, "loadgen concurrency: latest metrics wrong"),
     )
     for path, want, message in checks:
         got = dig(record, path)

@@ -2,7 +2,8 @@
 
 The harness runs with this interpreter (it needs only ``requests``), writes its figures to a JSON file and
 prints one ``[rest_bench] HH:MM:SS scenario NAME ...`` line on stderr as each scenario starts, which drives
-the progress bar. Everything it prints goes to a log file beside the JSON.
+the progress bar. Everything it prints goes to a log file beside the JSON. The load generator
+(``loadgen.py``) is run the same way (``run_script``).
 """
 
 from __future__ import annotations
@@ -31,11 +32,44 @@ SIZE_FLAGS = {
     "conc_seconds": "--conc-seconds",
     "scenarios": "--scenarios",
 }
-_SCENARIO_LINE = re.compile(r"\[rest_bench\] \S+ scenario (\w+)")
+_SCENARIO_LINE = re.compile(r"\[(?:rest_bench|loadgen)\] \S+ scenario (\w+)")
 
 
 class HarnessError(RuntimeError):
     """The harness exited badly or wrote no results."""
+
+
+def run_script(
+    command: list[str],
+    *,
+    label: str,
+    out: Path,
+    log: Path,
+    timeout_s: float,
+    on_scenario: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run a benchmark client script that writes its JSON to ``out`` and announces each scenario on stderr
+    (``[name] HH:MM:SS scenario NAME``); everything it prints goes to ``log``. Returns the JSON document."""
+    out.unlink(missing_ok=True)
+    with log.open("ab") as stdout, log.open("a") as stderr_copy:
+        proc = subprocess.Popen(
+            command, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+        )
+
+        def on_line(line: str) -> None:
+            stderr_copy.write(line)
+            stderr_copy.flush()
+            if match := _SCENARIO_LINE.search(line):
+                on_scenario(match.group(1))
+
+        assert proc.stderr is not None
+        code = follow_lines(proc, proc.stderr, timeout_s, on_line)
+    if code != 0 or not out.is_file():
+        why = f"killed after {timeout_s:.0f} s" if code < 0 else f"exit code {code}"
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise HarnessError(f"{Path(command[1]).name} failed against {label} ({why}); log {log}:\n{tail}")
+    doc: dict[str, Any] = json.loads(out.read_text())
+    return doc
 
 
 @dataclass(frozen=True)
@@ -68,26 +102,9 @@ class Harness:
             str(out),
             *self.size_args,
         ]
-        out.unlink(missing_ok=True)
-        with log.open("ab") as stdout, log.open("a") as stderr_copy:
-            proc = subprocess.Popen(
-                command, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
-            )
-
-            def on_line(line: str) -> None:
-                stderr_copy.write(line)
-                stderr_copy.flush()
-                if match := _SCENARIO_LINE.search(line):
-                    on_scenario(match.group(1))
-
-            assert proc.stderr is not None
-            code = follow_lines(proc, proc.stderr, self.timeout_s, on_line)
-        if code != 0 or not out.is_file():
-            why = f"killed after {self.timeout_s:.0f} s" if code < 0 else f"exit code {code}"
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            raise HarnessError(f"harness failed against {label} ({why}); log {log}:\n{tail}")
-        doc: dict[str, Any] = json.loads(out.read_text())
-        return doc
+        return run_script(
+            command, label=label, out=out, log=log, timeout_s=self.timeout_s, on_scenario=on_scenario
+        )
 
 
 def check_harness(path: Path) -> None:
@@ -106,3 +123,43 @@ def size_args(values: dict[str, object]) -> tuple[str, ...]:
         if value is not None:
             args += [flag, str(value)]
     return tuple(args)
+
+
+#: The load generator with one process per client (``loadgen.py``) and its scenarios.
+LOADGEN = Path(__file__).resolve().parent / "loadgen.py"
+LOADGEN_SCENARIOS = ("ingest", "concurrency")
+#: The harness scenario each of them runs again.
+LOADGEN_OF = {"metric_ingest": "ingest", "concurrency": "concurrency"}
+
+
+@dataclass(frozen=True)
+class LoadGenerator:
+    """``loadgen.py``: the harness's 8-client ingest and 16-client small requests, one process per client."""
+
+    size_args: tuple[str, ...]
+    timeout_s: float
+    scenarios: tuple[str, ...] = LOADGEN_SCENARIOS
+
+    @classmethod
+    def sized(
+        cls, scenarios: list[str], *, points: int | None, seconds: float | None, timeout_s: float
+    ) -> LoadGenerator:
+        """``scenarios`` (of ``LOADGEN_SCENARIOS``), sized as the harness is (its ``--points`` and
+        ``--conc-seconds``; None: the same defaults)."""
+        args: list[str] = ["--scenarios", ",".join(scenarios)]
+        if points is not None:
+            args += ["--points", str(points)]
+        if seconds is not None:
+            args += ["--seconds", str(seconds)]
+        return cls(tuple(args), timeout_s, tuple(scenarios))
+
+    def run(
+        self, *, url: str, label: str, out: Path, log: Path, verify: bool, on_scenario: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Both scenarios against ``url``; ``verify=False`` for a server that keeps nothing."""
+        command = [sys.executable, str(LOADGEN), "--url", url, "--out", str(out), *self.size_args]
+        if not verify:
+            command.append("--no-verify")
+        return run_script(
+            command, label=label, out=out, log=log, timeout_s=self.timeout_s, on_scenario=on_scenario
+        )

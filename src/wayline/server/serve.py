@@ -57,8 +57,11 @@ def serve(settings: ServerSettings, *, announce: Callable[[str], None] | None = 
     port = sock.getsockname()[1]
     settings = settings.with_overrides(port=port)
     os.environ.update(settings.to_env())
+    from wayline.server.protocol import WaylineHttpProtocol
+
     config = uvicorn.Config(
         APP_FACTORY,
+        http=WaylineHttpProtocol,
         factory=True,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
