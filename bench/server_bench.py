@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--loadgen",
         choices=("on", "off"),
         default="on",
-        help="also run the concurrent figures with one client process each (bench/server/loadgen.py)",
+        help="also run ingest and small requests with one client process each (bench/server/loadgen.py)",
     )
     add("--postgres-url", default=DEFAULT_POSTGRES, help="server for the throwaway databases, no database")
     add("--settle-seconds", type=float, default=10.0, help="idle time after /health before the memory sample")
@@ -154,7 +154,7 @@ class Bench:
         self.ceiling_scenarios = [s for s in self.scenarios if s in CEILING_SCENARIOS]
         ceiling_sizes = sizes | {"scenarios": ",".join(self.ceiling_scenarios)}
         self.ceiling_harness = Harness(args.harness, size_args(ceiling_sizes), args.timeout_seconds)
-        again = [LOADGEN_OF[s] for s in self.scenarios if s in LOADGEN_OF]
+        again = [name for s in self.scenarios for name in LOADGEN_OF.get(s, ())]
         self.loadgen = (
             LoadGenerator.sized(
                 again, points=args.points, seconds=args.conc_seconds, timeout_s=args.timeout_seconds
@@ -358,10 +358,10 @@ CEILING_NOTE = (
 
 
 LOADGEN_NOTE = (
-    "loadgen rows: the harness's 8-client ingest and 16-client small requests again, the same requests "
-    "from bench/server/loadgen.py with one process per client (no shared GIL), each on one keep-alive "
-    "socket, ingest bodies encoded before the clock starts; ingest is the median of 3 rounds; every run is "
-    "read back afterwards. Its clients' CPU is in the .loadgen.json files (client_cpu_cores)."
+    "loadgen rows: the harness's ingest (1 and 8 clients) and 16-client small requests again, the same "
+    "requests from bench/server/loadgen.py with one process per client (no shared GIL), each on one "
+    "keep-alive socket, ingest bodies encoded before the clock starts; ingest is the median of 3 rounds; "
+    "every run is read back afterwards. Its clients' CPU is in the .loadgen.json files (client_cpu_cores)."
 )
 
 

@@ -67,6 +67,13 @@ FIGURES: tuple[Figure, ...] = (
         False,
     ),
     Figure(
+        "metric_ingest: points/s, 1 client process (loadgen)",
+        ("loadgen", "ingest_single", "points_per_s"),
+        True,
+        digits=0,
+        min_ratio=30,
+    ),
+    Figure(
         "metric_ingest: points/s, 8 client processes (loadgen)",
         ("loadgen", "ingest", "points_per_s"),
         True,
@@ -226,6 +233,9 @@ def problems(record: Record | None) -> list[str]:
     for scenario, result in record.items():
         if scenario != "server" and isinstance(result, dict) and "error" in result:
             found.append(f"{scenario}: {result['error']}")
+    for scenario, result in (record.get("loadgen") or {}).items():
+        if isinstance(result, dict) and "error" in result:
+            found.append(f"loadgen {scenario}: {result['error']}")
     checks = (
         (("metric_ingest", "concurrent", "errors"), 0, "metric_ingest: requests failed with 8 clients"),
         (("metric_history", "paged", "complete"), True, "metric_history: paged history incomplete"),
@@ -239,6 +249,8 @@ def problems(record: Record | None) -> list[str]:
         (("search_runs", "page_through", "complete"), True, "search_runs: page-through missed runs"),
         (("artifacts", "sha256_ok"), True, "artifacts: downloaded bytes differ from the upload"),
         (("concurrency", "errors"), 0, "concurrency: requests failed"),
+        (("loadgen", "ingest_single", "errors"), 0, "loadgen ingest_single: requests failed"),
+        (("loadgen", "ingest_single", "verified"), True, "loadgen ingest_single: stored history incomplete"),
         (("loadgen", "ingest", "errors"), 0, "loadgen ingest: requests failed"),
         (("loadgen", "ingest", "verified"), True, "loadgen ingest: stored histories incomplete"),
         (("loadgen", "concurrency", "errors"), 0, "loadgen concurrency: requests failed"),

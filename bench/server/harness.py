@@ -127,14 +127,15 @@ def size_args(values: dict[str, object]) -> tuple[str, ...]:
 
 #: The load generator with one process per client (``loadgen.py``) and its scenarios.
 LOADGEN = Path(__file__).resolve().parent / "loadgen.py"
-LOADGEN_SCENARIOS = ("ingest", "concurrency")
-#: The harness scenario each of them runs again.
-LOADGEN_OF = {"metric_ingest": "ingest", "concurrency": "concurrency"}
+LOADGEN_SCENARIOS = ("ingest_single", "ingest", "concurrency")
+#: The load generator's scenarios that run a harness scenario's figures again.
+LOADGEN_OF = {"metric_ingest": ("ingest_single", "ingest"), "concurrency": ("concurrency",)}
 
 
 @dataclass(frozen=True)
 class LoadGenerator:
-    """``loadgen.py``: the harness's 8-client ingest and 16-client small requests, one process per client."""
+    """``loadgen.py``: the harness's ingest (1 and 8 clients) and 16-client small requests, one process per
+    client."""
 
     size_args: tuple[str, ...]
     timeout_s: float

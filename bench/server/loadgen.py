@@ -4,8 +4,9 @@ The shared harness (``rest_bench.py``) runs its 8 or 16 concurrent clients as th
 and each of them builds its request with ``requests`` (and, for ingest, builds and JSON-encodes a 1,000-point
 batch, ~2 ms) under the one GIL. Against a fast server the client is the bottleneck: the null server, which
 stores nothing, scores no better than Wayline's with it (``null_server.py``). This generator sends the same
-requests as the harness's ``metric_ingest`` (8 clients) and ``concurrency`` (16 clients) scenarios, with the
-client's own work made small, so that the figure is the server's:
+requests as the harness's ``metric_ingest`` (1 client, ``ingest_single``, and 8 clients, ``ingest``) and
+``concurrency`` (16 clients) scenarios, with the client's own work made small, so that the figure is the
+server's:
 
 - one process per client (forked before the clock starts), so the clients do not share a GIL;
 - each holds one keep-alive HTTP/1.1 connection on a plain socket with TCP_NODELAY (as ``requests`` sets it)
@@ -21,9 +22,9 @@ server, which keeps nothing). Standard library only; run with any Python 3.10+:
 
     python bench/server/loadgen.py --url http://127.0.0.1:5000 --out result.json
 
-The JSON result has ``results.ingest`` and ``results.concurrency`` (figures, latency percentiles, errors, the
-clients' CPU) and ``meta`` (the options). One ``[loadgen] HH:MM:SS scenario NAME`` line goes to stderr as each
-scenario starts.
+The JSON result has ``results.ingest_single``, ``results.ingest`` and ``results.concurrency`` (figures,
+latency percentiles, errors, the clients' CPU) and ``meta`` (the options). One ``[loadgen] HH:MM:SS scenario
+NAME`` line goes to stderr as each scenario starts.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 API = "/api/2.0/mlflow"
-SCENARIOS = ("ingest", "concurrency")
+SCENARIOS = ("ingest_single", "ingest", "concurrency")
 INGEST_KEYS = ("loss", "acc")
 TIMEOUT_S = 120.0
 #: Answers larger than this are refused (a runaway or a wrong route), chunked or not.
@@ -73,14 +74,25 @@ class Connection:
         self._sock, self._buffer = None, b""
 
     def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        sock = self._sock or self._connect()
-        head = (
+        """Send one request and read its answer. A kept-alive connection that the server closed while it was
+        idle (before any of the answer came) is opened again and the request sent once more."""
+        message = (
             b"%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
             % (method.encode(), path.encode(), self._host_header, len(body))
-        )
+        ) + body
+        reused = self._sock is not None
         try:
-            sock.sendall(head + body)
-            return self._answer(sock)
+            try:
+                sock = self._sock or self._connect()
+                sock.sendall(message)
+                return self._answer(sock)
+            except (ConnectionError, BrokenPipeError):
+                if not reused or self._buffer:
+                    raise
+                self.close()
+                sock = self._connect()
+                sock.sendall(message)
+                return self._answer(sock)
         except (OSError, ValueError) as exc:
             self.close()
             raise LoadError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
@@ -353,14 +365,16 @@ def _history_steps(conn: Connection, run_id: str, key: str) -> set[int]:
             return steps
 
 
-def ingest(conn: Connection, url: str, args: argparse.Namespace) -> Result:
-    """``--repeats`` rounds, each of ``--points`` points over fresh runs; the median round's rate."""
-    per_client = args.points // args.ingest_clients
+def ingest(conn: Connection, url: str, args: argparse.Namespace, clients: int) -> Result:
+    """``--repeats`` rounds, each of ``--points`` points over ``clients`` fresh runs; the median round's
+    rate."""
+    per_client = args.points // clients
     steps = per_client // len(INGEST_KEYS)
     job = {"points": per_client, "batch_points": args.batch_points}
     rounds: list[Result] = []
     for _ in range(args.repeats):
-        run_ids = _new_runs(conn, "ingest", args.ingest_clients)
+        run_ids = _new_runs(conn, "ingest", clients)
+        conn.close()  # not held open (and timed out by the server) while the clients run
         results, wall = run_clients("ingest", url, run_ids, job)
         out = _combine(results, wall)
         sent = steps * len(INGEST_KEYS) * len(run_ids) if not out["errors"] else None
@@ -387,6 +401,7 @@ def ingest(conn: Connection, url: str, args: argparse.Namespace) -> Result:
 
 def concurrency(conn: Connection, url: str, args: argparse.Namespace) -> Result:
     run_ids = _new_runs(conn, "small", args.small_clients)
+    conn.close()
     results, wall = run_clients("concurrency", url, run_ids, {"seconds": args.seconds})
     out = _combine(results, wall)
     out["req_per_s"] = round(out["requests"] / wall, 1) if wall > 0 else None
@@ -404,7 +419,8 @@ def concurrency(conn: Connection, url: str, args: argparse.Namespace) -> Result:
 
 
 MEASURE: dict[str, Callable[[Connection, str, argparse.Namespace], Result]] = {
-    "ingest": ingest,
+    "ingest_single": lambda conn, url, args: ingest(conn, url, args, 1),
+    "ingest": lambda conn, url, args: ingest(conn, url, args, args.ingest_clients),
     "concurrency": concurrency,
 }
 

@@ -26,6 +26,8 @@ def test_both_scenarios_send_store_and_verify(sqlite_server: ServerProcess, tmp_
         *("--points", "4000", "--ingest-clients", "2", "--repeats", "2"),
         *("--small-clients", "3", "--seconds", "0.5"),
     )
+    assert results["ingest_single"]["verified"] is True
+    assert results["ingest_single"]["clients"] == 1
     ingest, small = results["ingest"], results["concurrency"]
     assert ingest["errors"] == 0
     assert ingest["verified"] is True  # every client's 'loss' history read back, step by step
