@@ -179,6 +179,12 @@ class Bench:
     def say(self, text: str) -> None:
         self.progress.console.print(f"{time.strftime('%H:%M:%S')} {text}", highlight=False)
 
+    def step(self, task: TaskID, description: str, **progress: int) -> None:
+        """A server's next step: on its progress bar, and as a line when the output is not a terminal."""
+        self.progress.update(task, description=description, **progress)  # type: ignore[arg-type]
+        if not self.progress.console.is_terminal:
+            self.say(description)
+
     def run_one(self, backend: str, product: str) -> Outcome:
         """Start ``product``'s server on a fresh ``backend`` store, run the harness, stop it; never raises."""
         label = f"{backend} · {PRODUCT_NAMES[product]}"
@@ -283,10 +289,7 @@ class Bench:
 
         def on_scenario(name: str) -> None:
             seen.append(name)
-            step = f"{name} ({len(seen)}/{len(scenarios)})"
-            self.progress.update(task, completed=len(seen), description=f"{label}: {step}")
-            if not self.progress.console.is_terminal:
-                self.say(f"{label}: {step}")
+            self.step(task, f"{label}: {name} ({len(seen)}/{len(scenarios)})", completed=len(seen))
 
         try:
             doc = harness.run(
@@ -316,10 +319,7 @@ class Bench:
         outcome.files |= {"loadgen_json": str(out), "loadgen_log": str(log)}
 
         def on_scenario(name: str) -> None:
-            step = f"loadgen {name}"
-            self.progress.update(task, advance=1, description=f"{label}: {step}")
-            if not self.progress.console.is_terminal:
-                self.say(f"{label}: {step}")
+            self.step(task, f"{label}: loadgen {name}", advance=1)
 
         try:
             doc = self.loadgen.run(
