@@ -157,7 +157,7 @@ class LoadGenerator:
     def run(
         self, *, url: str, label: str, out: Path, log: Path, verify: bool, on_scenario: Callable[[str], None]
     ) -> dict[str, Any]:
-        """Both scenarios against ``url``; ``verify=False`` for a server that keeps nothing."""
+        """Its scenarios against ``url``; ``verify=False`` for a server that keeps nothing."""
         command = [sys.executable, str(LOADGEN), "--url", url, "--out", str(out), *self.size_args]
         if not verify:
             command.append("--no-verify")

@@ -95,10 +95,12 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def main() -> None:
     """``python null_server.py --port P --workers N``: the socket is bound as Wayline's server binds it
-    (TCP_NODELAY on accepted connections, see ``wayline.server.serve``): no Nagle stall on either side."""
+    (TCP_NODELAY on accepted connections, see ``wayline.server.serve``): no Nagle stall on either side; and
+    a response leaves in one write, as from Wayline's server (``wayline.server.protocol``)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from wayline.server.protocol import WaylineHttpProtocol
     from wayline.server.serve import bind_socket
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -108,7 +110,13 @@ def main() -> None:
     args = parser.parse_args()
     sock = bind_socket(args.host, args.port)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # workers import null_server:app
-    config = uvicorn.Config("null_server:app", workers=args.workers, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        "null_server:app",
+        http=WaylineHttpProtocol,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
     if args.workers > 1:
         Multiprocess(config, sockets=[sock]).run()
     else:
