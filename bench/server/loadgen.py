@@ -37,7 +37,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -209,22 +209,35 @@ def ingest_bodies(run_id: str, points: int, batch_points: int) -> list[bytes]:
 Result = dict[str, Any]
 
 
+@dataclass
+class Tally:
+    """One client's requests: the latency of each that succeeded, the failures and the first three errors."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    samples: list[str] = field(default_factory=list)
+
+    def post(self, conn: Connection, route: str, body: bytes, started: float) -> None:
+        try:
+            call(conn, "POST", route, body)
+            self.latencies.append(time.perf_counter() - started)
+        except LoadError as exc:
+            self.errors += 1
+            if len(self.samples) < 3:
+                self.samples.append(str(exc))
+
+    def result(self, **extra: Any) -> Result:
+        return {"latencies": self.latencies, "errors": self.errors, "error_samples": self.samples, **extra}
+
+
 def _ingest_client(conn: Connection, run_id: str, job: dict[str, Any]) -> Callable[[], Result]:
     bodies = ingest_bodies(run_id, job["points"], job["batch_points"])
 
     def go() -> Result:
-        latencies: list[float] = []
-        samples: list[str] = []
-        errors = 0
+        tally = Tally()
         for body in bodies:
-            started = time.perf_counter()
-            try:
-                call(conn, "POST", "/runs/log-batch", body)
-                latencies.append(time.perf_counter() - started)
-            except LoadError as exc:
-                errors += 1
-                samples.append(str(exc))
-        return {"latencies": latencies, "errors": errors, "error_samples": samples[:3]}
+            tally.post(conn, "/runs/log-batch", body, time.perf_counter())
+        return tally.result()
 
     return go
 
@@ -233,9 +246,7 @@ def _small_client(conn: Connection, run_id: str, job: dict[str, Any]) -> Callabl
     rid = run_id.encode()
 
     def go() -> Result:
-        latencies: list[float] = []
-        samples: list[str] = []
-        errors = 0
+        tally = Tally()
         end = time.perf_counter() + job["seconds"]
         step = 0
         while (started := time.perf_counter()) < end:
@@ -245,15 +256,9 @@ def _small_client(conn: Connection, run_id: str, job: dict[str, Any]) -> Callabl
                 now_ms(),
                 step,
             )
-            try:
-                call(conn, "POST", "/runs/log-metric", body)
-                latencies.append(time.perf_counter() - started)
-            except LoadError as exc:
-                errors += 1
-                if len(samples) < 3:
-                    samples.append(str(exc))
+            tally.post(conn, "/runs/log-metric", body, started)
             step += 1
-        return {"latencies": latencies, "errors": errors, "error_samples": samples, "last_step": step - 1}
+        return tally.result(last_step=step - 1)
 
     return go
 
