@@ -36,7 +36,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class Compiled:
     """What running a statement as driver SQL takes, none of it referring to the statement itself (so that
     the weak cache can let it go)."""
 
@@ -67,14 +67,15 @@ class _Compiled:
 
 #: Per statement, its compiled form per dialect name; None for a statement SQLAlchemy must run (its SQL
 #: depends on the lengths of the lists it binds to an expanding ``IN``, or it binds tuples of typed members).
-_COMPILED: weakref.WeakKeyDictionary[sa.Executable, dict[str, _Compiled | None]] = weakref.WeakKeyDictionary()
+_COMPILED: weakref.WeakKeyDictionary[sa.Executable, dict[str, Compiled | None]] = weakref.WeakKeyDictionary()
 
 
-def _compiled(conn: sa.Connection, stmt: sa.Executable) -> _Compiled | None:
+def compiled_for(dialect: sa.Dialect, stmt: sa.Executable) -> Compiled | None:
+    """``stmt``'s compiled form for ``dialect``, made once; None for a statement SQLAlchemy must run."""
     forms = _COMPILED.get(stmt)
-    if forms is not None and conn.dialect.name in forms:
-        return forms[conn.dialect.name]
-    compiled: SQLCompiler = stmt.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
+    if forms is not None and dialect.name in forms:
+        return forms[dialect.name]
+    compiled: SQLCompiler = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
     if compiled.escaped_bind_names:
         raise ValueError("a statement run as driver SQL must bind plain parameter names")
     processors = {name: process for name, process in compiled._bind_processors.items() if callable(process)}
@@ -88,16 +89,16 @@ def _compiled(conn: sa.Connection, stmt: sa.Executable) -> _Compiled | None:
             if name not in required
         }
         order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-        found = _Compiled(compiled.string, order, literals, required, processors)
+        found = Compiled(compiled.string, order, literals, required, processors)
     # Two threads may both compile it: the same compiled form either way.
-    _COMPILED.setdefault(stmt, {})[conn.dialect.name] = found
+    _COMPILED.setdefault(stmt, {})[dialect.name] = found
     return found
 
 
 def driver_query(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> tuple[str, Any]:
     """``stmt`` with ``params`` as the SQL and the arguments that ``conn``'s driver takes, for a statement
     that binds no expanding list and no tuple of typed members."""
-    compiled = _compiled(conn, stmt)
+    compiled = compiled_for(conn.dialect, stmt)
     if compiled is None:
         raise ValueError("a statement that binds an expanding list or typed tuples cannot run as driver SQL")
     return compiled.sql, compiled.arguments(params)
@@ -133,7 +134,7 @@ def _changed(cursor: Any) -> int:
 
 def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of ``stmt`` (a statement that returns rows) as the driver's tuples."""
-    compiled = _compiled(conn, stmt)
+    compiled = compiled_for(conn.dialect, stmt)
     if compiled is not None:
         return _on_cursor(conn, compiled.sql, compiled.arguments(params), _fetched)
     result = conn.execute(stmt, dict(params))
@@ -146,7 +147,7 @@ def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, A
 
 def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
     """How many rows ``stmt`` (an INSERT, UPDATE or DELETE) changed."""
-    compiled = _compiled(conn, stmt)
+    compiled = compiled_for(conn.dialect, stmt)
     if compiled is not None:
         return _on_cursor(conn, compiled.sql, compiled.arguments(params), _changed)
     result = conn.execute(stmt, dict(params))
@@ -158,7 +159,7 @@ def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[st
 
 def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence[Mapping[str, Any]]) -> None:
     """``stmt`` once per row of ``rows`` (one executemany)."""
-    compiled = _compiled(conn, stmt)
+    compiled = compiled_for(conn.dialect, stmt)
     if compiled is None:
         conn.execute(stmt, [dict(row) for row in rows])
         return
@@ -166,4 +167,11 @@ def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence
     conn.exec_driver_sql(compiled.sql, args[0] if len(args) == 1 else args)
 
 
-__all__ = ["driver_execute_many", "driver_query", "driver_rowcount", "driver_rows"]
+__all__ = [
+    "Compiled",
+    "compiled_for",
+    "driver_execute_many",
+    "driver_query",
+    "driver_rowcount",
+    "driver_rows",
+]

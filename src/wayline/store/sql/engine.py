@@ -205,23 +205,32 @@ def transaction(
     would only add two round trips (~0.17 ms a request) and keep a transaction open while the caller works
     between statements. Writes must pass ``write=True``. SQLite reads keep a deferred BEGIN (one snapshot).
     A write whose block runs a single statement (``one_statement``), atomic by itself, runs in autocommit
-    mode on PostgreSQL too.
-
-    Database errors never escape raw: a busy or unreachable database is TemporarilyUnavailable, a value too
-    long for its column InvalidParameterValue, anything else an InternalError (logged with its traceback).
-    Callers that expect an IntegrityError (a unique name) catch it inside the block and raise the specific
-    WaylineError.
+    mode on PostgreSQL too (:mod:`wayline.store.sql.one_statement` runs such a statement without a
+    SQLAlchemy connection). Database errors are translated by :func:`database_errors`.
     """
     writer = _WRITER_LOCKS.get(engine) if write else None
+    with (
+        database_errors(engine),
+        writer.hold() if writer is not None else nullcontext(),
+        engine.connect() as conn,
+    ):
+        if engine.dialect.name == "sqlite":
+            if write:
+                conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        elif one_statement or not write:
+            _autocommit(conn)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def database_errors(engine: sa.Engine) -> Iterator[None]:
+    """Database errors raised in the block never escape raw: a busy or unreachable database is
+    TemporarilyUnavailable, a value too long for its column InvalidParameterValue, anything else an
+    InternalError (logged with its traceback). Callers that expect an IntegrityError (a unique name) catch it
+    inside the block and raise the specific WaylineError."""
     try:
-        with writer.hold() if writer is not None else nullcontext(), engine.connect() as conn:
-            if engine.dialect.name == "sqlite":
-                if write:
-                    conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-            elif one_statement or not write:
-                _autocommit(conn)
-            with conn.begin():
-                yield conn
+        yield
     except WaylineError:
         raise
     except OperationalError as exc:
@@ -261,4 +270,11 @@ def dispose(engine: sa.Engine) -> None:
         writer.close()
 
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "dispose", "make_engine", "normalize_url", "transaction"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "database_errors",
+    "dispose",
+    "make_engine",
+    "normalize_url",
+    "transaction",
+]

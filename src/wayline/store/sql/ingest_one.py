@@ -6,7 +6,8 @@ changed nothing says only that something is off (the run is missing or not activ
 before, possibly with the same value): the caller then writes the batch the general way
 (:func:`wayline.store.sql.ingest.log_batch`), which reads what it needs and raises the precise error or
 accepts an identical param. One statement is atomic by itself, so on PostgreSQL it runs without BEGIN and
-COMMIT, one round trip instead of five; on SQLite it is one statement instead of three.
+COMMIT, one round trip instead of five (and without a SQLAlchemy ``Connection``:
+:mod:`wayline.store.sql.one_statement`); on SQLite it is one statement instead of three.
 
 The ``mlflow.runName`` tag also renames the run, so it always goes the general way.
 """
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from wayline.entities import LifecycleStage, Metric, Param, RunTag
 from wayline.store.sql import schema as t
-from wayline.store.sql.driver import driver_rowcount
+from wayline.store.sql.one_statement import Statements
 from wayline.store.sql.runs import RUN_NAME_TAG, WRITER_LOCK_SQL
 from wayline.store.sql.upsert import insert_ignore, upsert
 
@@ -74,13 +75,13 @@ def _set_tag(dialect: str) -> sa.Insert:
     return insert.from_select(_COLUMNS, _from_active_run(t.tags, dialect))
 
 
-def write(conn: sa.Connection, run_id: str, params: Sequence[Param], tags: Sequence[RunTag]) -> bool:
+def write(statements: Statements, run_id: str, params: Sequence[Param], tags: Sequence[RunTag]) -> bool:
     """Write the one param or tag of an :func:`applies` batch; False if the statement changed nothing."""
-    dialect = conn.dialect.name
+    dialect = statements.dialect
     stmt = _insert_param(dialect) if params else _set_tag(dialect)
     (row,) = params or tags
     arguments = {"run_id": run_id, "key": row.key, "value": row.value, "active": _ACTIVE}
-    return driver_rowcount(conn, stmt, arguments) == 1
+    return statements.rowcount(stmt, arguments) == 1
 
 
 __all__ = ["applies", "write"]

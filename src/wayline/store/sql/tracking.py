@@ -50,6 +50,7 @@ from wayline.store.sql import (
 from wayline.store.sql.engine import dispose, make_engine, transaction
 from wayline.store.sql.keyset import check_max_results
 from wayline.store.sql.migrate import ensure_schema
+from wayline.store.sql.one_statement import one_statement
 from wayline.store.sql.statistics import StatisticsKeeper
 from wayline.store.tracking import SEARCH_MAX_RESULTS_DEFAULT, SEARCH_MAX_RESULTS_THRESHOLD
 
@@ -219,15 +220,15 @@ class SqlTrackingStore:
         :mod:`wayline.store.sql.ingest_one` for a single param or tag, and
         :mod:`wayline.store.sql.ingest_at_once` for metric points alone on PostgreSQL)."""
         if ingest_one.applies(metrics, params, tags):
-            with transaction(self._engine, write=True, one_statement=True) as conn:
-                written = ingest_one.write(conn, run_id, params, tags)
+            with one_statement(self._engine) as statements:
+                written = ingest_one.write(statements, run_id, params, tags)
             if written:
                 self.statistics.wrote()
                 return
         columns = ingest.shape(metrics)  # once, for whichever path writes the points
         if ingest_at_once.applies(self._engine.dialect.name, columns, params, tags):
-            with transaction(self._engine, write=True, one_statement=True) as conn:
-                ingest_at_once.write(conn, run_id, columns)
+            with one_statement(self._engine) as statements:
+                ingest_at_once.write(statements, run_id, columns)
             self.statistics.wrote()
             return
         param_races = 0

@@ -1,0 +1,137 @@
+"""A write that is one statement, atomic by itself, run on PostgreSQL without a SQLAlchemy ``Connection``.
+
+A single-point ``log-metric``, a ``log-parameter`` and a ``set-tag`` are each one statement
+(:mod:`~wayline.store.sql.ingest_at_once`, :mod:`~wayline.store.sql.ingest_one`) that commits by itself
+(autocommit). Around it, SQLAlchemy's ``Connection`` (made for the block, a root transaction begun and
+committed though the driver has nothing to commit, then closed and reset) took about 45 µs of a request's
+CPU, more than a quarter of the store's 160 µs for a single point (``log_batch`` called in a loop on a 2-core
+machine; 115 µs without it). Here the statement runs on a driver connection checked out of the same pool
+(``Engine.raw_connection``: the pool's checkout ping and checkin hooks of :mod:`~wayline.store.sql.engine`
+apply, and the connection goes back to transactions when it returns) on a cursor of its own.
+
+When something watches the engine's statements (listeners of ``before_cursor_execute``,
+``after_cursor_execute`` or ``handle_error``, or SQLAlchemy's SQL log), the statement runs through a
+``Connection`` instead (:func:`~wayline.store.sql.engine.transaction` with ``one_statement``), so that they
+see it; on SQLite it always does (its writes queue on the writer lock and run in ``BEGIN IMMEDIATE``).
+
+Errors are translated as every transaction's are (:func:`~wayline.store.sql.engine.database_errors`). A
+driver error that means the connection is lost invalidates it and renews the pool, as SQLAlchemy does for
+its own statements: the request fails as a 503 and the next one gets a new connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+
+from wayline.store.sql.driver import compiled_for, driver_rowcount, driver_rows
+from wayline.store.sql.engine import database_errors, transaction
+
+_T = TypeVar("_T")
+
+
+class Statements(Protocol):
+    """Where a one-statement write runs its statement (a statement that :mod:`wayline.store.sql.driver` can
+    run as driver SQL)."""
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        ...
+
+    def rows(self, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows the statement returns, as the driver's tuples."""
+        ...
+
+    def rowcount(self, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
+        """How many rows the statement changed."""
+        ...
+
+
+class _OnConnection:
+    """A statement run through a SQLAlchemy ``Connection``."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect.name
+
+    def rows(self, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return driver_rows(self._conn, stmt, params)
+
+    def rowcount(self, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
+        return driver_rowcount(self._conn, stmt, params)
+
+
+class _OnDriver:
+    """A statement run on a pooled driver connection in autocommit mode."""
+
+    def __init__(self, engine: sa.Engine, pooled: Any) -> None:
+        self._engine = engine
+        self._pooled = pooled
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def rows(self, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return self._run(stmt, params, lambda cursor: list(cursor.fetchall()))
+
+    def rowcount(self, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
+        return self._run(stmt, params, lambda cursor: int(cursor.rowcount))
+
+    def _run(self, stmt: sa.Executable, params: Mapping[str, Any], read: Callable[[Any], _T]) -> _T:
+        dialect = self._engine.dialect
+        compiled = compiled_for(dialect, stmt)
+        if compiled is None:
+            raise ValueError("a one-statement write must be a statement that runs as driver SQL")
+        driver = self._pooled.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.arguments(params))
+            return read(cursor)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, driver, cursor):
+                self._pooled.invalidate(exc)
+                self._engine.dispose()  # the pool's other connections may be gone too: new ones from now
+            raise
+        finally:
+            with contextlib.suppress(Exception):  # a lost connection has closed its cursors
+                cursor.close()
+
+
+def _watched(engine: sa.Engine) -> bool:
+    """Whether something watches the engine's statements: listeners of its statement events, or its SQL log
+    (``echo``, or the ``sqlalchemy.engine`` logger at INFO)."""
+    events = engine.dispatch
+    if events.before_cursor_execute or events.after_cursor_execute or engine.dialect.dispatch.handle_error:
+        return True
+    return engine.logger.isEnabledFor(logging.INFO)
+
+
+@contextmanager
+def one_statement(engine: sa.Engine) -> Iterator[Statements]:
+    """Where the block runs its one write statement, committed when it has run (see the module)."""
+    if engine.dialect.name != "postgresql" or _watched(engine):
+        with transaction(engine, write=True, one_statement=True) as conn:
+            yield _OnConnection(conn)
+        return
+    with database_errors(engine):
+        pooled = engine.raw_connection()
+        try:
+            # Back to transactions when it returns to the pool (``engine._autocommit_until_checkin``).
+            driver: Any = pooled.driver_connection
+            driver.autocommit = True
+            yield _OnDriver(engine, pooled)
+        finally:
+            pooled.close()
+
+
+__all__ = ["Statements", "one_statement"]
