@@ -2,10 +2,11 @@
 
 A single-point ``log-metric``, a ``log-parameter`` and a ``set-tag`` are each one statement
 (:mod:`~wayline.store.sql.ingest_at_once`, :mod:`~wayline.store.sql.ingest_one`) that commits by itself
-(autocommit). Around it, SQLAlchemy's ``Connection`` (made for the block, a root transaction begun and
-committed though the driver has nothing to commit, then closed and reset) took about 45 µs of a request's
-CPU, more than a quarter of the store's 160 µs for a single point (``log_batch`` called in a loop on a 2-core
-machine; 115 µs without it). Here the statement runs on a driver connection checked out of the same pool
+(autocommit). Around it, SQLAlchemy's ``Connection`` is made for the block, begins and commits a root
+transaction though the driver has nothing to commit, then is closed and reset. Without it, a single-point
+``log_batch`` in the store took 142–152 µs of CPU instead of 155–171 (called in a loop on a 2-core machine),
+and through the server (16 client processes, 4 workers) the workers spent 360–384 µs per request instead of
+401–470. Here the statement runs on a driver connection checked out of the same pool
 (``Engine.raw_connection``: the pool's checkout ping and checkin hooks of :mod:`~wayline.store.sql.engine`
 apply, and the connection goes back to transactions when it returns) on a cursor of its own.
 
