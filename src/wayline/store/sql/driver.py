@@ -36,7 +36,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
-class Compiled:
+class _Compiled:
     """What running a statement as driver SQL takes, none of it referring to the statement itself (so that
     the weak cache can let it go)."""
 
@@ -67,10 +67,10 @@ class Compiled:
 
 #: Per statement, its compiled form per dialect name; None for a statement SQLAlchemy must run (its SQL
 #: depends on the lengths of the lists it binds to an expanding ``IN``, or it binds tuples of typed members).
-_COMPILED: weakref.WeakKeyDictionary[sa.Executable, dict[str, Compiled | None]] = weakref.WeakKeyDictionary()
+_COMPILED: weakref.WeakKeyDictionary[sa.Executable, dict[str, _Compiled | None]] = weakref.WeakKeyDictionary()
 
 
-def compiled_for(dialect: sa.Dialect, stmt: sa.Executable) -> Compiled | None:
+def compiled_for(dialect: sa.Dialect, stmt: sa.Executable) -> _Compiled | None:
     """``stmt``'s compiled form for ``dialect``, made once; None for a statement SQLAlchemy must run."""
     forms = _COMPILED.get(stmt)
     if forms is not None and dialect.name in forms:
@@ -89,7 +89,7 @@ def compiled_for(dialect: sa.Dialect, stmt: sa.Executable) -> Compiled | None:
             if name not in required
         }
         order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-        found = Compiled(compiled.string, order, literals, required, processors)
+        found = _Compiled(compiled.string, order, literals, required, processors)
     # Two threads may both compile it: the same compiled form either way.
     _COMPILED.setdefault(stmt, {})[dialect.name] = found
     return found
@@ -124,11 +124,13 @@ def _on_cursor(conn: sa.Connection, sql: str, args: Any, read: Callable[[Any], _
             cursor.close()
 
 
-def _fetched(cursor: Any) -> list[tuple[Any, ...]]:
+def fetched(cursor: Any) -> list[tuple[Any, ...]]:
+    """The rows an executed DB-API cursor returned."""
     return list(cursor.fetchall())
 
 
-def _changed(cursor: Any) -> int:
+def changed(cursor: Any) -> int:
+    """How many rows an executed DB-API cursor's statement changed."""
     return int(cursor.rowcount)
 
 
@@ -136,7 +138,7 @@ def driver_rows(conn: sa.Connection, stmt: sa.Executable, params: Mapping[str, A
     """The rows of ``stmt`` (a statement that returns rows) as the driver's tuples."""
     compiled = compiled_for(conn.dialect, stmt)
     if compiled is not None:
-        return _on_cursor(conn, compiled.sql, compiled.arguments(params), _fetched)
+        return _on_cursor(conn, compiled.sql, compiled.arguments(params), fetched)
     result = conn.execute(stmt, dict(params))
     try:
         cursor = result.cursor
@@ -149,7 +151,7 @@ def driver_rowcount(conn: sa.Connection, stmt: sa.Executable, params: Mapping[st
     """How many rows ``stmt`` (an INSERT, UPDATE or DELETE) changed."""
     compiled = compiled_for(conn.dialect, stmt)
     if compiled is not None:
-        return _on_cursor(conn, compiled.sql, compiled.arguments(params), _changed)
+        return _on_cursor(conn, compiled.sql, compiled.arguments(params), changed)
     result = conn.execute(stmt, dict(params))
     try:
         return int(result.rowcount)
@@ -168,10 +170,11 @@ def driver_execute_many(conn: sa.Connection, stmt: sa.Executable, rows: Sequence
 
 
 __all__ = [
-    "Compiled",
+    "changed",
     "compiled_for",
     "driver_execute_many",
     "driver_query",
     "driver_rowcount",
     "driver_rows",
+    "fetched",
 ]

@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
-from wayline.store.sql.driver import compiled_for, driver_rowcount, driver_rows
+from wayline.store.sql.driver import changed, compiled_for, driver_rowcount, driver_rows, fetched
 from wayline.store.sql.engine import database_errors, transaction
 
 _T = TypeVar("_T")
@@ -83,10 +83,10 @@ class _OnDriver:
         return self._engine.dialect.name
 
     def rows(self, stmt: sa.Executable, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        return self._run(stmt, params, lambda cursor: list(cursor.fetchall()))
+        return self._run(stmt, params, fetched)
 
     def rowcount(self, stmt: sa.Executable, params: Mapping[str, Any]) -> int:
-        return self._run(stmt, params, lambda cursor: int(cursor.rowcount))
+        return self._run(stmt, params, changed)
 
     def _run(self, stmt: sa.Executable, params: Mapping[str, Any], read: Callable[[Any], _T]) -> _T:
         dialect = self._engine.dialect
