@@ -8,6 +8,8 @@ reads. Writers to one SQLite file queue on a :class:`~wayline.store.sql.writer_l
 processes) instead of polling in SQLite's busy handler. PostgreSQL uses psycopg 3 with a connection pool
 whose connections are pinged before use when they have sat idle (:func:`_ping_when_idle`); a read switches
 its connection to autocommit on the driver itself (:func:`_autocommit`) until it returns to the pool.
+One-statement writes take their connections from a second, small pool of the engine's, kept in autocommit
+mode (:func:`autocommit_pool`, :mod:`~wayline.store.sql.autocommit_pool`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import StaticPool
 
 from wayline.errors import InternalError, InvalidParameterValue, TemporarilyUnavailable, WaylineError
+from wayline.store.sql.autocommit_pool import AutocommitPool
 from wayline.store.sql.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "wayline_sqlite_begin"
 #: The write queue of each SQLite file engine (see ``writer_lock``).
 _WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, WriterLock] = weakref.WeakKeyDictionary()
+#: The autocommit pool of each PostgreSQL engine, for one-statement writes (see ``autocommit_pool``).
+_AUTOCOMMIT_POOLS: weakref.WeakKeyDictionary[sa.Engine, AutocommitPool] = weakref.WeakKeyDictionary()
 #: A pooled PostgreSQL connection returned less than this many seconds ago is used without a ping.
 PING_AFTER_IDLE_SECONDS = 1.0
+#: A pooled PostgreSQL connection is replaced once it is this many seconds old.
+RECYCLE_SECONDS = 1800
 _IDLE_SINCE = "wayline_idle_since"
 #: psycopg prepares a statement on a connection once it has run it this many times (psycopg's default: 5).
 #: PostgreSQL then plans the prepared statement afresh for five more executions before it may keep a generic
@@ -83,7 +90,7 @@ def make_engine(url: str) -> sa.Engine:
             parsed,
             pool_size=10,
             max_overflow=20,
-            pool_recycle=1800,
+            pool_recycle=RECYCLE_SECONDS,
             # The connection returned last: statements are prepared per connection, and first in, first
             # out, two idle connections (one opened while the statistics thread held the other) take turns
             # by request, so each reaches a statement's prepared, kept plan after twice as many requests.
@@ -92,6 +99,9 @@ def make_engine(url: str) -> sa.Engine:
         )
         _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
         _autocommit_until_checkin(engine)
+        _AUTOCOMMIT_POOLS[engine] = AutocommitPool(
+            ping_after=PING_AFTER_IDLE_SECONDS, recycle_after=RECYCLE_SECONDS
+        )
         return engine
     raise InvalidParameterValue(
         f"Invalid value for parameter 'db_uri': unsupported database '{backend}' (use sqlite or postgresql)"
@@ -262,8 +272,17 @@ def database_errors(engine: sa.Engine) -> Iterator[None]:
         raise InternalError("internal error: database error") from exc
 
 
+def autocommit_pool(engine: sa.Engine) -> AutocommitPool | None:
+    """The autocommit pool of a PostgreSQL engine made by :func:`make_engine` (None for others)."""
+    return _AUTOCOMMIT_POOLS.get(engine)
+
+
 def dispose(engine: sa.Engine) -> None:
-    """Close the engine's pooled connections and its SQLite write queue's lock file."""
+    """Close the engine's pooled connections (its autocommit pool's too) and its SQLite write queue's lock
+    file."""
+    pool = _AUTOCOMMIT_POOLS.get(engine)
+    if pool is not None:
+        pool.dispose()
     engine.dispose()
     writer = _WRITER_LOCKS.pop(engine, None)
     if writer is not None:
@@ -272,6 +291,7 @@ def dispose(engine: sa.Engine) -> None:
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
+    "autocommit_pool",
     "database_errors",
     "dispose",
     "make_engine",

@@ -6,9 +6,11 @@ A single-point ``log-metric``, a ``log-parameter`` and a ``set-tag`` are each on
 transaction though the driver has nothing to commit, then is closed and reset. Without it, a single-point
 ``log_batch`` in the store took 142–152 µs of CPU instead of 155–171 (called in a loop on a 2-core machine),
 and through the server (16 client processes, 4 workers) the workers spent 360–384 µs per request instead of
-401–470. Here the statement runs on a driver connection checked out of the same pool
-(``Engine.raw_connection``: the pool's checkout ping and checkin hooks of :mod:`~wayline.store.sql.engine`
-apply, and the connection goes back to transactions when it returns) on a cursor of its own.
+401–470. Here the statement runs on a cursor of its own on a driver connection of the engine's autocommit
+pool (:mod:`~wayline.store.sql.autocommit_pool`), which stays in autocommit mode. When that pool's
+connections are all in use, it runs on one checked out of the engine's own pool (``Engine.raw_connection``:
+the pool's checkout ping and checkin hooks of :mod:`~wayline.store.sql.engine` apply, and the connection
+goes back to transactions when it returns).
 
 When something watches the engine's statements (listeners of ``before_cursor_execute``,
 ``after_cursor_execute`` or ``handle_error``, or SQLAlchemy's SQL log), the statement runs through a
@@ -17,7 +19,7 @@ see it; on SQLite it always does (its writes queue on the writer lock and run in
 
 Errors are translated as every transaction's are (:func:`~wayline.store.sql.engine.database_errors`). A
 driver error that means the connection is lost invalidates it and renews the pool, as SQLAlchemy does for
-its own statements: the request fails as a 503 and the next one gets a new connection.
+its own statements (both pools): the request fails as a 503 and the next one gets a new connection.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
+from wayline.store.sql.autocommit_pool import AutocommitPool
 from wayline.store.sql.driver import changed, compiled_for, driver_rowcount, driver_rows, fetched
-from wayline.store.sql.engine import database_errors, transaction
+from wayline.store.sql.engine import autocommit_pool, database_errors, transaction
 
 _T = TypeVar("_T")
 
@@ -72,11 +75,13 @@ class _OnConnection:
 
 
 class _OnDriver:
-    """A statement run on a pooled driver connection in autocommit mode."""
+    """A statement run on a driver connection in autocommit mode; ``lost`` is called with the driver error
+    that means the connection is lost, before it is raised."""
 
-    def __init__(self, engine: sa.Engine, pooled: Any) -> None:
+    def __init__(self, engine: sa.Engine, driver: Any, lost: Callable[[BaseException], None]) -> None:
         self._engine = engine
-        self._pooled = pooled
+        self._driver = driver
+        self._lost = lost
 
     @property
     def dialect(self) -> str:
@@ -93,15 +98,13 @@ class _OnDriver:
         compiled = compiled_for(dialect, stmt)
         if compiled is None:
             raise ValueError("a one-statement write must be a statement that runs as driver SQL")
-        driver = self._pooled.driver_connection
-        cursor = driver.cursor()
+        cursor = self._driver.cursor()
         try:
             cursor.execute(compiled.sql, compiled.arguments(params))
             return read(cursor)
         except dialect.loaded_dbapi.Error as exc:
-            if dialect.is_disconnect(exc, driver, cursor):
-                self._pooled.invalidate(exc)
-                self._engine.dispose()  # the pool's other connections may be gone too: new ones from now
+            if dialect.is_disconnect(exc, self._driver, cursor):
+                self._lost(exc)
             raise
         finally:
             with contextlib.suppress(Exception):  # a lost connection has closed its cursors
@@ -120,19 +123,54 @@ def _watched(engine: sa.Engine) -> bool:
 @contextmanager
 def one_statement(engine: sa.Engine) -> Iterator[Statements]:
     """Where the block runs its one write statement, committed when it has run (see the module)."""
-    if engine.dialect.name != "postgresql" or _watched(engine):
+    pool = autocommit_pool(engine)
+    if pool is None or _watched(engine):
         with transaction(engine, write=True, one_statement=True) as conn:
             yield _OnConnection(conn)
         return
     with database_errors(engine):
-        pooled = engine.raw_connection()
+        held = pool.checkout(engine)
+        if held is None:
+            with _from_engine_pool(engine, pool) as statements:
+                yield statements
+            return
+        lost: list[BaseException] = []
+
+        def on_lost(exc: BaseException) -> None:
+            lost.append(exc)
+            _renew(engine, pool)
+
         try:
-            # Back to transactions when it returns to the pool (``engine._autocommit_until_checkin``).
-            driver: Any = pooled.driver_connection
-            driver.autocommit = True
-            yield _OnDriver(engine, pooled)
+            yield _OnDriver(engine, held.driver, on_lost)
         finally:
-            pooled.close()
+            if lost:
+                pool.discard(held)
+            else:
+                pool.checkin(held)
+
+
+@contextmanager
+def _from_engine_pool(engine: sa.Engine, pool: AutocommitPool) -> Iterator[Statements]:
+    """A driver connection of the engine's own pool, in autocommit mode for the block."""
+    pooled = engine.raw_connection()
+    try:
+        # Back to transactions when it returns to the pool (``engine._autocommit_until_checkin``).
+        driver: Any = pooled.driver_connection
+        driver.autocommit = True
+
+        def on_lost(exc: BaseException) -> None:
+            pooled.invalidate(exc)
+            _renew(engine, pool)
+
+        yield _OnDriver(engine, driver, on_lost)
+    finally:
+        pooled.close()
+
+
+def _renew(engine: sa.Engine, pool: AutocommitPool) -> None:
+    """After a lost connection, the others of both pools may be gone too: new ones from now on."""
+    pool.dispose()
+    engine.dispose()
 
 
 __all__ = ["Statements", "one_statement"]
