@@ -277,13 +277,18 @@ def autocommit_pool(engine: sa.Engine) -> AutocommitPool | None:
     return _AUTOCOMMIT_POOLS.get(engine)
 
 
-def dispose(engine: sa.Engine) -> None:
-    """Close the engine's pooled connections (its autocommit pool's too) and its SQLite write queue's lock
-    file."""
+def renew(engine: sa.Engine) -> None:
+    """Close the engine's pooled connections, its autocommit pool's too: the next statements get new ones
+    (after a lost connection, the others may be gone too)."""
     pool = _AUTOCOMMIT_POOLS.get(engine)
     if pool is not None:
         pool.dispose()
     engine.dispose()
+
+
+def dispose(engine: sa.Engine) -> None:
+    """Close the engine's pooled connections (:func:`renew`) and its SQLite write queue's lock file."""
+    renew(engine)
     writer = _WRITER_LOCKS.pop(engine, None)
     if writer is not None:
         writer.close()
@@ -296,5 +301,6 @@ __all__ = [
     "dispose",
     "make_engine",
     "normalize_url",
+    "renew",
     "transaction",
 ]

@@ -32,9 +32,8 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
-from wayline.store.sql.autocommit_pool import AutocommitPool
 from wayline.store.sql.driver import changed, compiled_for, driver_rowcount, driver_rows, fetched
-from wayline.store.sql.engine import autocommit_pool, database_errors, transaction
+from wayline.store.sql.engine import autocommit_pool, database_errors, renew, transaction
 
 _T = TypeVar("_T")
 
@@ -131,14 +130,14 @@ def one_statement(engine: sa.Engine) -> Iterator[Statements]:
     with database_errors(engine):
         held = pool.checkout(engine)
         if held is None:
-            with _from_engine_pool(engine, pool) as statements:
+            with _from_engine_pool(engine) as statements:
                 yield statements
             return
         lost: list[BaseException] = []
 
         def on_lost(exc: BaseException) -> None:
             lost.append(exc)
-            _renew(engine, pool)
+            renew(engine)
 
         try:
             yield _OnDriver(engine, held.driver, on_lost)
@@ -150,7 +149,7 @@ def one_statement(engine: sa.Engine) -> Iterator[Statements]:
 
 
 @contextmanager
-def _from_engine_pool(engine: sa.Engine, pool: AutocommitPool) -> Iterator[Statements]:
+def _from_engine_pool(engine: sa.Engine) -> Iterator[Statements]:
     """A driver connection of the engine's own pool, in autocommit mode for the block."""
     pooled = engine.raw_connection()
     try:
@@ -160,17 +159,11 @@ def _from_engine_pool(engine: sa.Engine, pool: AutocommitPool) -> Iterator[State
 
         def on_lost(exc: BaseException) -> None:
             pooled.invalidate(exc)
-            _renew(engine, pool)
+            renew(engine)
 
         yield _OnDriver(engine, driver, on_lost)
     finally:
         pooled.close()
-
-
-def _renew(engine: sa.Engine, pool: AutocommitPool) -> None:
-    """After a lost connection, the others of both pools may be gone too: new ones from now on."""
-    pool.dispose()
-    engine.dispose()
 
 
 __all__ = ["Statements", "one_statement"]
