@@ -72,6 +72,28 @@ from wayline.server.ui import ui_built
     metavar="PATH",
     help="Serve the web UI bundle from this folder (default: the one built at install) [env: WAYLINE_UI_DIR]",
 )
+@click.option(
+    "--db-pool-size",
+    type=int,
+    metavar="N",
+    help="PostgreSQL connections each worker keeps open (default 10) "
+    "[env: WAYLINE_DB_POOL_SIZE, MLFLOW_SQLALCHEMYSTORE_POOL_SIZE]",
+)
+@click.option(
+    "--db-max-overflow",
+    type=int,
+    metavar="N",
+    help="PostgreSQL connections each worker opens beyond --db-pool-size under load (default 20) "
+    "[env: WAYLINE_DB_MAX_OVERFLOW, MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW]",
+)
+@click.option(
+    "--db-pool-timeout",
+    "db_pool_timeout_s",
+    type=int,
+    metavar="SECONDS",
+    help="How long a request waits for a free PostgreSQL connection before a 503 (default 30) "
+    "[env: WAYLINE_DB_POOL_TIMEOUT]",
+)
 def server_command(  # noqa: PLR0917 (one parameter per option)
     backend_store_uri: str | None,
     artifacts_destination: str | None,
@@ -84,6 +106,9 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
     registry_approvers: str | None,
     allow_self_approval: bool | None,
     ui_dir: str | None,
+    db_pool_size: int | None,
+    db_max_overflow: int | None,
+    db_pool_timeout_s: int | None,
 ) -> None:
     """Serve the MLflow REST API: Wayline's client and unchanged MLflow clients both work against it."""
     from wayline.server.serve import serve
@@ -100,6 +125,9 @@ def server_command(  # noqa: PLR0917 (one parameter per option)
         registry_approvers=registry_approvers,
         allow_self_approval=allow_self_approval,
         ui_dir=ui_dir,
+        db_pool_size=db_pool_size,
+        db_max_overflow=db_max_overflow,
+        db_pool_timeout_s=db_pool_timeout_s,
     )
     serve(settings, announce=_announce(settings))
 

@@ -57,7 +57,7 @@ def build_context(settings: ServerSettings) -> ServerContext:
     from wayline.store.sql.metric_series import SqlMetricSeriesStore
     from wayline.store.sql.run_groups import SqlRunGroupStore
 
-    store = SqlTrackingStore(location.db_url, root)
+    store = SqlTrackingStore(location.db_url, root, pool_limits=settings.pool_limits)
     artifacts = None
     if settings.serve_artifacts:
         artifacts = get_artifact_repository(settings.resolved_artifacts_destination)

@@ -41,10 +41,21 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def prepare(settings: ServerSettings) -> None:
-    """Create or check the schema once, before workers start, so that they never race on migrations."""
+    """Create or check the schema once, before workers start, so that they never race on migrations; warn
+    when the workers' connection pools may need more connections than PostgreSQL allows."""
     from wayline.server.app import build_context
+    from wayline.store.pool_limits import connection_budget
+    from wayline.store.sql import SqlTrackingStore
 
-    build_context(settings).close()
+    ctx = build_context(settings)
+    try:
+        store = ctx.tracking.store
+        budget = connection_budget(store.engine) if isinstance(store, SqlTrackingStore) else None
+        shortfall = budget.shortfall(settings.pool_limits, settings.workers) if budget else None
+        if shortfall:
+            logger.warning("%s", shortfall)
+    finally:
+        ctx.close()
 
 
 def serve(settings: ServerSettings, *, announce: Callable[[str], None] | None = None) -> None:
@@ -52,6 +63,9 @@ def serve(settings: ServerSettings, *, announce: Callable[[str], None] | None = 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from wayline.server.logs import log_to_stderr
+
+    log_to_stderr(settings.log_level)  # the records of ``prepare`` too, before any worker starts
     prepare(settings)
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from wayline.errors import invalid_value
 from wayline.flags import parse_flag
+from wayline.store import pool_limits
+from wayline.store.pool_limits import PoolLimits
 from wayline.store.resolve import DEFAULT_TRACKING_URI
 
 #: Where a setting comes from in the environment (the MLflow names are honoured where MLflow has one).
@@ -34,7 +36,12 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "registry_approvers": ("WAYLINE_REGISTRY_APPROVERS",),
     "allow_self_approval": ("WAYLINE_ALLOW_SELF_APPROVAL",),
     "ui_dir": ("WAYLINE_UI_DIR",),
+    "db_pool_size": pool_limits.ENV_NAMES["size"],
+    "db_max_overflow": pool_limits.ENV_NAMES["max_overflow"],
+    "db_pool_timeout_s": pool_limits.ENV_NAMES["timeout_s"],
 }
+#: The pool limit each ``db_*`` setting sets.
+_POOL_FIELDS = {"size": "db_pool_size", "max_overflow": "db_max_overflow", "timeout_s": "db_pool_timeout_s"}
 
 
 #: uvicorn's log levels, most severe first.
@@ -74,6 +81,11 @@ class ServerSettings:
     allow_self_approval: bool = False
     #: The built web UI served at ``/``; None: the bundle installed with Wayline (``server/ui_bundle``).
     ui_dir: str | None = None
+    #: PostgreSQL connections each worker keeps open, opens beyond those under load, and the seconds a request
+    #: waits for a free one (see ``wayline.store.pool_limits``).
+    db_pool_size: int = PoolLimits.size
+    db_max_overflow: int = PoolLimits.max_overflow
+    db_pool_timeout_s: int = PoolLimits.timeout_s
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -112,12 +124,18 @@ class ServerSettings:
             raise invalid_value("webhook_timeout_s", self.webhook_timeout_s, "must be between 1 and 300")
         if self.log_level.lower() not in LOG_LEVELS:
             raise invalid_value("log_level", self.log_level, f"must be one of {', '.join(LOG_LEVELS)}")
+        self.pool_limits.checked(names=_POOL_FIELDS)
         from wayline.services.registry_validation import validate_person
 
         validate_person(self.default_user, field="default_user")
         for name in self.approvers:
             validate_person(name, field="registry_approvers")
         return self
+
+    @property
+    def pool_limits(self) -> PoolLimits:
+        """The connection pool of each worker's engine (PostgreSQL)."""
+        return PoolLimits(**{limit: getattr(self, name) for limit, name in _POOL_FIELDS.items()})
 
     @property
     def approvers(self) -> tuple[str, ...]:

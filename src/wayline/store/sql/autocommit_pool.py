@@ -33,9 +33,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-#: Connections one pool holds at most, in use or idle. The server's one-statement writes run on the event
-#: loop of each worker, one at a time; more are used only by threads writing at the same moment.
-SIZE = 4
+from wayline.store.pool_limits import AUTOCOMMIT_POOL_SIZE
+
+#: Connections one pool holds at most, in use or idle (see ``AUTOCOMMIT_POOL_SIZE``).
+SIZE = AUTOCOMMIT_POOL_SIZE
 
 
 @dataclass(eq=False)

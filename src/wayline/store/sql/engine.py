@@ -34,9 +34,11 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 
 from wayline.errors import InternalError, InvalidParameterValue, TemporarilyUnavailable, WaylineError
+from wayline.store.pool_limits import PoolLimits
 from wayline.store.sql.autocommit_pool import AutocommitPool
 from wayline.store.sql.writer_lock import WriterLock
 
@@ -75,8 +77,10 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for ``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql[+psycopg]://`` or ``postgres://``."""
+def make_engine(url: str, limits: PoolLimits | None = None) -> sa.Engine:
+    """An engine for ``sqlite:///path``, ``sqlite:///:memory:``, ``postgresql[+psycopg]://`` or ``postgres://``.
+
+    A PostgreSQL engine's pool follows ``limits``, else the environment (:meth:`PoolLimits.from_env`)."""
     normalized = normalize_url(url)
     try:
         parsed = make_url(normalized)
@@ -86,10 +90,12 @@ def make_engine(url: str) -> sa.Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed)
     if backend == "postgresql":
+        limits = (limits or PoolLimits.from_env()).checked()
         engine = sa.create_engine(
             parsed,
-            pool_size=10,
-            max_overflow=20,
+            pool_size=limits.size,
+            max_overflow=limits.max_overflow,
+            pool_timeout=limits.timeout_s,
             pool_recycle=RECYCLE_SECONDS,
             # The connection returned last: statements are prepared per connection, and first in, first
             # out, two idle connections (one opened while the statistics thread held the other) take turns
@@ -235,10 +241,10 @@ def transaction(
 
 @contextmanager
 def database_errors(engine: sa.Engine) -> Iterator[None]:
-    """Database errors raised in the block never escape raw: a busy or unreachable database is
-    TemporarilyUnavailable, a value too long for its column InvalidParameterValue, anything else an
-    InternalError (logged with its traceback). Callers that expect an IntegrityError (a unique name) catch it
-    inside the block and raise the specific WaylineError."""
+    """Database errors raised in the block never escape raw: a busy or unreachable database, or a pool with
+    no connection free in time, is TemporarilyUnavailable, a value too long for its column
+    InvalidParameterValue, anything else an InternalError (logged with its traceback). Callers that expect an
+    IntegrityError (a unique name) catch it inside the block and raise the specific WaylineError."""
     try:
         yield
     except WaylineError:
@@ -253,6 +259,13 @@ def database_errors(engine: sa.Engine) -> Iterator[None]:
         raise InvalidParameterValue(
             "Invalid value: a value is too long or malformed for the database"
         ) from exc
+    except PoolTimeout as exc:
+        log.warning(
+            "no database connection became free in time (%s); raise --db-pool-size or --db-max-overflow"
+            " (WAYLINE_DB_POOL_SIZE, WAYLINE_DB_MAX_OVERFLOW) if this recurs",
+            exc,
+        )
+        raise TemporarilyUnavailable("Every database connection is in use; try again") from exc
     except IntegrityError as exc:
         log.exception("unexpected integrity error")
         raise InternalError("internal error: a database constraint was violated") from exc

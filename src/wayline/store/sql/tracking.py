@@ -35,6 +35,7 @@ from wayline.entities import (
 )
 from wayline.errors import InternalError
 from wayline.store.logged_model import SEARCH_LOGGED_MODELS_DEFAULT, SEARCH_LOGGED_MODELS_MAX
+from wayline.store.pool_limits import PoolLimits
 from wayline.store.sql import datasets as dataset_inputs
 from wayline.store.sql import (
     experiments,
@@ -61,13 +62,16 @@ class SqlTrackingStore:
     ``db_uri`` is ``sqlite:///path/to.db`` or ``postgresql://...`` (also ``postgres://`` and
     ``postgresql+psycopg://``); ``default_artifact_root`` (a path or a URI such as ``s3://bucket/prefix``) is
     where experiments created without an artifact location keep their artifacts: ``<root>/<experiment id>``.
-    Call :meth:`close` (or use the store as a context manager) to release the connection pool.
+    Call :meth:`close` (or use the store as a context manager) to release the connection pool, whose limits on
+    PostgreSQL are ``pool_limits``, else the environment's (:mod:`~wayline.store.sql.pool_limits`).
     """
 
-    def __init__(self, db_uri: str, default_artifact_root: str) -> None:
+    def __init__(
+        self, db_uri: str, default_artifact_root: str, *, pool_limits: PoolLimits | None = None
+    ) -> None:
         self.db_uri = db_uri
         self.default_artifact_root = default_artifact_root
-        self._engine = make_engine(db_uri)
+        self._engine = make_engine(db_uri, pool_limits)
         self.statistics = StatisticsKeeper(self._engine)
         try:
             ensure_schema(self._engine)
