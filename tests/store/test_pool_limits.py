@@ -128,6 +128,15 @@ def test_the_budget_is_what_the_database_allows(postgres_url: str) -> None:
     assert budget.free == maximum - budget.reserved - budget.others
 
 
+@pytest.mark.postgres
+def test_the_budget_of_a_database_that_does_not_answer_is_none(postgres_url: str) -> None:
+    engine = make_engine(postgres_url.rsplit("/", 1)[0] + "/no_such_database_here")
+    try:
+        assert connection_budget(engine) is None
+    finally:
+        dispose(engine)
+
+
 def test_the_budget_of_a_sqlite_database_is_none() -> None:
     engine = make_engine("sqlite:///:memory:")
     try:

@@ -17,6 +17,7 @@ The limits come from :class:`PoolLimits`: the server's flags, else the environme
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from wayline.errors import invalid_value
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
 
 #: Connections the one-statement writes of one engine keep beside its pool, in use or idle (the server's run
 #: on each worker's event loop, one at a time; more are used only by threads writing at the same moment).
@@ -121,18 +124,25 @@ class ConnectionBudget:
 
 
 def connection_budget(engine: sa.Engine) -> ConnectionBudget | None:
-    """The connection budget of ``engine``'s PostgreSQL server (None for SQLite)."""
+    """The connection budget of ``engine``'s PostgreSQL server; None for SQLite, or when the server does not
+    say (a connection pooler in front of it may not answer these queries)."""
     if engine.dialect.name != "postgresql":
         return None
-    with engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT current_setting('max_connections')::int,"
-            " current_setting('superuser_reserved_connections')::int"
-            " + coalesce(current_setting('reserved_connections', true)::int, 0),"
-            " (SELECT count(*) FROM pg_stat_activity"
-            "   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::int"
-        ).one()
-        conn.rollback()
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT current_setting('max_connections')::int,"
+                " current_setting('superuser_reserved_connections')::int"
+                " + coalesce(current_setting('reserved_connections', true)::int, 0),"
+                " (SELECT count(*) FROM pg_stat_activity"
+                "   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::int"
+            ).one()
+            conn.rollback()
+    except SQLAlchemyError as exc:
+        log.info("could not read the database's connection limit: %s", exc)
+        return None
     return ConnectionBudget(max_connections=row[0], reserved=row[1], others=row[2])
 
 
