@@ -3,7 +3,7 @@
 Wayline has no users yet: the name of the request's HTTP Basic credentials is taken as given (None without
 them), and services fall back to the server's ``default_user``. Every RPC endpoint sets it for the duration
 of its handler (:func:`acting_as`), so a handler reads it with :func:`current_actor` wherever it runs (on
-the event loop or in the threadpool, which copies the context).
+the event loop or on a request thread, which runs in a copy of the context: ``server.threads``).
 """
 
 from __future__ import annotations

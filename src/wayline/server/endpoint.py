@@ -1,8 +1,9 @@
 """How a route is declared: a request model, a sync handler and the paths it answers on.
 
 A handler is ``fn(ctx, msg) -> dict | Response``: it receives the :class:`ServerContext` and the validated
-request model, calls a service, and returns the JSON-ready response body. It runs in the threadpool (stores
-block). Decoding is done here once for every route, so every route answers bad input the same way:
+request model, calls a service, and returns the JSON-ready response body. It runs on a request thread
+(:mod:`~wayline.server.threads`; stores block). Decoding is done here once for every route, so every route
+answers bad input the same way:
 
 * GET (and query-string DELETE) routes read the query string; list fields take repeated keys;
 * other methods read a JSON object body (``{}`` when empty), capped at ``settings.max_body_mib``;
@@ -28,11 +29,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from wayline.errors import ErrorCode, InvalidParameterValue, WaylineError, invalid_value
 from wayline.server.actor import acting_as
 from wayline.server.context import ServerContext
+from wayline.server.threads import in_thread
 
 logger = logging.getLogger("wayline.server")
 
@@ -113,8 +114,8 @@ class Api:
         ``query`` forces reading the query string (True) or the body (False); by default GET reads the query.
         ``body_decoder`` replaces ``request.model_validate_json`` for a JSON body on a hot path (it must raise
         the same errors); ``request`` still documents the body. ``inline`` runs the handler on the event loop
-        instead of the threadpool: for handlers of bounded, small cost (one run's writes and reads), where the
-        hop to a thread and back (~0.2 ms) is a large part of the request.
+        instead of a request thread: for handlers of bounded, small cost (one run's writes and reads), where
+        the hop to a thread and back (~0.1 ms) is a large part of the request.
         """
         all_methods = [method.upper(), *(m.upper() for m in methods)]
         for model in (request, response):
@@ -198,7 +199,7 @@ def _make_endpoint(
             else:
                 msg = decode_json(model, body, dict(request.path_params))
         with acting_as(request):
-            result = fn(ctx, msg) if inline else await run_in_threadpool(fn, ctx, msg)
+            result = fn(ctx, msg) if inline else await in_thread(fn, ctx, msg)
         if isinstance(result, Response):
             return result
         return JsonResponse({} if result is None else result)

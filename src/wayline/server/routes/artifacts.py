@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from wayline.artifacts.multipart import MultipartArtifactRepository, supports_multipart
 from wayline.artifacts.path import join_path
@@ -28,6 +27,7 @@ from wayline.server.messages.artifacts import (
 )
 from wayline.server.messages.common import missing, required_run_id
 from wayline.server.streaming import file_response, receive_body
+from wayline.server.threads import in_thread
 
 api = Api("artifacts")
 
@@ -67,8 +67,8 @@ async def get_artifact(request: Request) -> Response:
     if "path" not in query:
         raise missing("path")
     rel = file_path(query["path"], field="path")
-    store, target = await run_in_threadpool(run_artifact_file, ctx, run_id, rel)
-    stream = await run_in_threadpool(store.open, target)
+    store, target = await in_thread(run_artifact_file, ctx, run_id, rel)
+    stream = await in_thread(store.open, target)
     return file_response(stream, rel.rsplit("/", 1)[-1])
 
 
@@ -89,7 +89,7 @@ async def upload_artifact(request: Request) -> Response:
     rel = file_path(query["path"], field="path")
     if request.headers.get("content-length") == "0":
         raise InvalidParameterValue("Request must specify data.")
-    store, target = await run_in_threadpool(run_artifact_file, ctx, run_id, rel)
+    store, target = await in_thread(run_artifact_file, ctx, run_id, rel)
     await receive_body(request, lambda stream: store.write_stream(target, stream), limit=MAX_UI_UPLOAD_BYTES)
     return json_response({})
 

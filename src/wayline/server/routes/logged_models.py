@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from wayline.artifacts.path import join_path
 from wayline.entities import DatasetFilter, LoggedModelOrder, LoggedModelOutput, Param
@@ -33,6 +32,7 @@ from wayline.server.messages.logged_models import (
     SetLoggedModelTags,
 )
 from wayline.server.streaming import file_response
+from wayline.server.threads import in_thread
 from wayline.wire import page_to_json
 from wayline.wire.logged_model import logged_model_to_json
 
@@ -187,7 +187,7 @@ async def get_logged_model_artifact(request: Request, model_id: str) -> Response
     if not raw:
         raise BadRequest('Request must include the "artifact_file_path" query parameter.')
     rel = file_path(raw, field="artifact_file_path")
-    model = await run_in_threadpool(ctx.logged_model_service().get_logged_model, model_id)
+    model = await in_thread(ctx.logged_model_service().get_logged_model, model_id)
     repo, base = artifact_store(ctx, model.artifact_location)
-    stream = await run_in_threadpool(repo.open, join_path(base, rel))
+    stream = await in_thread(repo.open, join_path(base, rel))
     return file_response(stream, rel.rsplit("/", 1)[-1])

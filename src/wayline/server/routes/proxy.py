@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from wayline.artifacts.multipart import MultipartArtifactRepository, UploadedPart, supports_multipart
 from wayline.artifacts.path import safe_relative_path
@@ -44,6 +43,7 @@ from wayline.server.messages.artifacts import (
     ProxiedArtifactPath,
 )
 from wayline.server.streaming import file_response, receive_body
+from wayline.server.threads import in_thread
 from wayline.wire import file_info_to_json
 
 api = Api("artifacts-proxy", prefixes=ARTIFACT_PREFIXES)
@@ -87,7 +87,7 @@ async def delete_artifact(request: Request, artifact_path: str) -> Response:
     rel = safe_relative_path(artifact_path, field="artifact_path")
     if not rel:
         raise invalid_value("artifact_path", artifact_path, "must name a file or directory, not the root")
-    await run_in_threadpool(destination(ctx).delete_artifacts, rel)
+    await in_thread(destination(ctx).delete_artifacts, rel)
     return json_response({})
 
 
@@ -103,7 +103,7 @@ async def download_artifact(request: Request, artifact_path: str) -> Response:
     _no_query(request)
     rel = file_path(artifact_path)
     store = destination(ctx)
-    stream = await run_in_threadpool(store.open, rel)
+    stream = await in_thread(store.open, rel)
     return file_response(stream, rel.rsplit("/", 1)[-1])
 
 
@@ -184,7 +184,7 @@ def _path_route(
                 b"" if method == "GET" else await read_body(request, ctx.settings.max_body_mib * 1024 * 1024)
             )
             msg = decode_json(model, body, {"artifact_path": artifact_path})
-            return json_response(await run_in_threadpool(fn, ctx, msg))
+            return json_response(await in_thread(fn, ctx, msg))
 
         endpoint.__name__ = fn.__name__
         api.raw(method, path, summary=summary, openapi_extra=extra)(endpoint)

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from wayline.artifacts.path import join_path
 from wayline.server.actor import current_actor
@@ -33,6 +32,7 @@ from wayline.server.messages.registry import (
     UpdateModelVersion,
 )
 from wayline.server.streaming import file_response
+from wayline.server.threads import in_thread
 from wayline.store.registry import SEARCH_MODEL_VERSIONS_MAX
 from wayline.wire import page_to_json
 from wayline.wire.registry import model_version_to_json
@@ -196,9 +196,9 @@ async def get_model_version_artifact(request: Request) -> Response:
             raise missing(field)
     rel = file_path(query["path"], field="path")
     service = ctx.registry_service()
-    uri = await run_in_threadpool(service.get_model_version_download_uri, query["name"], query["version"])
-    repo, base = await run_in_threadpool(artifact_store, ctx, uri)
-    stream = await run_in_threadpool(repo.open, join_path(base, rel))
+    uri = await in_thread(service.get_model_version_download_uri, query["name"], query["version"])
+    repo, base = await in_thread(artifact_store, ctx, uri)
+    stream = await in_thread(repo.open, join_path(base, rel))
     return file_response(stream, rel.rsplit("/", 1)[-1])
 
 
