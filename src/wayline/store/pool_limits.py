@@ -139,7 +139,6 @@ def connection_budget(engine: sa.Engine) -> ConnectionBudget | None:
                 " (SELECT count(*) FROM pg_stat_activity"
                 "   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::int"
             ).one()
-            conn.rollback()
     except SQLAlchemyError as exc:
         log.info("could not read the database's connection limit: %s", exc)
         return None

@@ -35,9 +35,6 @@ import sqlalchemy as sa
 
 from wayline.store.pool_limits import AUTOCOMMIT_POOL_SIZE
 
-#: Connections one pool holds at most, in use or idle (see ``AUTOCOMMIT_POOL_SIZE``).
-SIZE = AUTOCOMMIT_POOL_SIZE
-
 
 @dataclass(eq=False)
 class Held:
@@ -52,7 +49,7 @@ class Held:
 class AutocommitPool:
     """Driver connections of one engine in autocommit mode (see the module)."""
 
-    def __init__(self, *, ping_after: float, recycle_after: float, size: int = SIZE) -> None:
+    def __init__(self, *, ping_after: float, recycle_after: float, size: int = AUTOCOMMIT_POOL_SIZE) -> None:
         self.ping_after = ping_after
         self.recycle_after = recycle_after
         self.size = size
@@ -147,4 +144,4 @@ def _close(driver: Any) -> None:
         driver.close()
 
 
-__all__ = ["SIZE", "AutocommitPool", "Held"]
+__all__ = ["AutocommitPool", "Held"]

@@ -90,7 +90,7 @@ def make_engine(url: str, limits: PoolLimits | None = None) -> sa.Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed)
     if backend == "postgresql":
-        limits = (limits or PoolLimits.from_env()).checked()
+        limits = limits.checked() if limits is not None else PoolLimits.from_env()
         engine = sa.create_engine(
             parsed,
             pool_size=limits.size,

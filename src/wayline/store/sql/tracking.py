@@ -63,7 +63,7 @@ class SqlTrackingStore:
     ``postgresql+psycopg://``); ``default_artifact_root`` (a path or a URI such as ``s3://bucket/prefix``) is
     where experiments created without an artifact location keep their artifacts: ``<root>/<experiment id>``.
     Call :meth:`close` (or use the store as a context manager) to release the connection pool, whose limits on
-    PostgreSQL are ``pool_limits``, else the environment's (:mod:`~wayline.store.sql.pool_limits`).
+    PostgreSQL are ``pool_limits``, else the environment's (:mod:`~wayline.store.pool_limits`).
     """
 
     def __init__(
