@@ -104,7 +104,7 @@ def test_a_server_warns_when_its_workers_may_need_more_connections_than_postgres
         server.stop()
     (line,) = [line for line in server.log().splitlines() if "PostgreSQL connections" in line]
     assert line.startswith("WARNING:")
-    assert "2 worker(s) may open up to 2028 PostgreSQL connections (1000 pooled + 10 overflow" in line
+    assert "2 worker(s) may open up to 2018 PostgreSQL connections (1000 pooled + 5 overflow" in line
     assert "Lower --db-pool-size or --db-max-overflow, or raise max_connections" in line
 
 

@@ -20,8 +20,8 @@ _POSTGRES_ONLY = pytest.mark.parametrize("backend", [pytest.param("postgres", ma
 
 
 def test_defaults_when_the_environment_sets_nothing() -> None:
-    assert PoolLimits.from_env({}) == PoolLimits(size=5, max_overflow=10, timeout_s=30)
-    assert PoolLimits().per_process == 5 + 10 + AUTOCOMMIT_POOL_SIZE
+    assert PoolLimits.from_env({}) == PoolLimits(size=10, max_overflow=5, timeout_s=30)
+    assert PoolLimits().per_process == 10 + 5 + AUTOCOMMIT_POOL_SIZE
 
 
 def test_wayline_names_win_over_mlflow_names() -> None:
@@ -147,7 +147,7 @@ def test_the_budget_of_a_sqlite_database_is_none() -> None:
 
 def test_four_workers_at_the_defaults_fit_a_default_postgresql() -> None:
     budget = ConnectionBudget(max_connections=100, reserved=3, others=10)
-    assert budget.shortfall(PoolLimits(), processes=4) is None  # 4 × (5 + 10 + 4) = 76 ≤ 87
+    assert budget.shortfall(PoolLimits(), processes=4) is None  # 4 × (10 + 5 + 4) = 76 ≤ 87
     assert budget.shortfall(PoolLimits(), processes=5) is not None  # 95 > 87
 
 
