@@ -12,11 +12,9 @@ refuses connections beyond its ``max_connections`` (100 by default, a few of the
 
 The limits come from :class:`PoolLimits`: the server's flags, else the environment (``WAYLINE_DB_POOL_SIZE``,
 ``WAYLINE_DB_MAX_OVERFLOW``, ``WAYLINE_DB_POOL_TIMEOUT``; MLflow's ``MLFLOW_SQLALCHEMYSTORE_POOL_SIZE`` and
-``MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW`` are honoured too), else the defaults: 10, 5 and 30 s. A worker seldom
-needs more than ten at once (its small requests take turns on its event loop), and an overflow connection is
-closed when it comes back, so the next request to need one waits for a new one: with 5 kept, 16 client
-processes of small requests saw a p99 of ~21 ms against ~15 ms with 10. 4 workers at the defaults hold at
-most 76 connections, within the 97 a default PostgreSQL allows.
+``MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW`` are honoured too), else the defaults: 10, 5 and 30 s. A larger pool
+beats a larger overflow (an overflow connection is closed when it comes back; measured in ``docs/server.md``),
+and 4 workers at the defaults hold at most 76 connections, within the 97 a default PostgreSQL allows.
 """
 
 from __future__ import annotations
