@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_common import DEFAULT_POSTGRES, Postgres, args_json, exit_on_sigterm, when_and_where
+from bench_common import DEFAULT_POSTGRES, Postgres, args_json, dig, exit_on_sigterm, when_and_where
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from server.harness import (
@@ -82,7 +82,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--loadgen",
         choices=("on", "off"),
         default="on",
-        help="also run ingest and small requests with one client process each (bench/server/loadgen.py)",
+        help="also run ingest, small requests and the filtered search with one client process each "
+        "(bench/server/loadgen.py)",
+    )
+    add(
+        "--loadgen-search-reps",
+        type=int,
+        default=200,
+        help="timed filtered searches of the load generator (the harness's: --search-reps, 20)",
     )
     add("--postgres-url", default=DEFAULT_POSTGRES, help="server for the throwaway databases, no database")
     add("--settle-seconds", type=float, default=10.0, help="idle time after /health before the memory sample")
@@ -103,7 +110,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sizes.add_argument("--conc-seconds", type=float, help="concurrency duration (harness: 10)")
     sizes.add_argument("--scenarios", help=f"comma-separated subset of {', '.join(SCENARIOS)}")
     args = parser.parse_args(argv)
-    for flag in ("mlflow_workers", "wayline_workers"):
+    for flag in ("mlflow_workers", "wayline_workers", "loadgen_search_reps"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     args.backends = _choices(parser, "backend", args.backends, BACKENDS)
@@ -157,7 +164,11 @@ class Bench:
         again = [name for s in self.scenarios for name in LOADGEN_OF.get(s, ())]
         self.loadgen = (
             LoadGenerator.sized(
-                again, points=args.points, seconds=args.conc_seconds, timeout_s=args.timeout_seconds
+                again,
+                points=args.points,
+                seconds=args.conc_seconds,
+                search_reps=args.loadgen_search_reps,
+                timeout_s=args.timeout_seconds,
             )
             if args.loadgen == "on" and again
             else None
@@ -169,9 +180,9 @@ class Bench:
         again = self.loadgen.scenarios if self.loadgen is not None else ()
         return (*self.scenarios, *(f"loadgen.{name}" for name in again))
 
-    def steps(self, scenarios: list[str]) -> int:
+    def steps(self, scenarios: list[str], loadgen: LoadGenerator | None) -> int:
         """Progress steps of one server: starting, each harness scenario, each load generator scenario."""
-        return 1 + len(scenarios) + (len(self.loadgen.scenarios) if self.loadgen is not None else 0)
+        return 1 + len(scenarios) + (len(loadgen.scenarios) if loadgen is not None else 0)
 
     def path(self, backend: str, product: str, suffix: str) -> Path:
         return self.results_dir / f"server-{self.stamp}-{backend}-{product}{suffix}"
@@ -188,7 +199,9 @@ class Bench:
     def run_one(self, backend: str, product: str) -> Outcome:
         """Start ``product``'s server on a fresh ``backend`` store, run the harness, stop it; never raises."""
         label = f"{backend} · {PRODUCT_NAMES[product]}"
-        task = self.progress.add_task(f"{label}: starting the server", total=self.steps(self.scenarios))
+        task = self.progress.add_task(
+            f"{label}: starting the server", total=self.steps(self.scenarios, self.loadgen)
+        )
         outcome = Outcome(product, backend)
         started = time.perf_counter()
         try:
@@ -215,7 +228,8 @@ class Bench:
     def run_ceiling(self) -> Outcome:
         """The harness against the server that stores nothing: the client's own limit; never raises."""
         label = "client ceiling (null server)"
-        task = self.progress.add_task(f"{label}: starting", total=self.steps(self.ceiling_scenarios))
+        loadgen = self.loadgen.without_store() if self.loadgen is not None else None
+        task = self.progress.add_task(f"{label}: starting", total=self.steps(self.ceiling_scenarios, loadgen))
         outcome = Outcome("ceiling", "any")
         workdir = Path(tempfile.mkdtemp(prefix="ceiling-srvbench-"))
         log = self.path("any", "ceiling", ".server.log")
@@ -232,7 +246,7 @@ class Bench:
                     harness=self.ceiling_harness,
                     scenarios=self.ceiling_scenarios,
                 )
-                self._run_loadgen(server, outcome, label, task, verify=False)
+                self._run_loadgen(server, outcome, label, task, loadgen=loadgen, verify=False)
             finally:
                 server.stop()
         except Exception as exc:
@@ -264,7 +278,7 @@ class Bench:
                 f"PSS {idle.pss_mib:,.0f} MiB ({idle.processes} processes)"
             )
             self._run_harness(server, outcome, label, task)
-            self._run_loadgen(server, outcome, label, task, verify=True)
+            self._run_loadgen(server, outcome, label, task, loadgen=self.loadgen, verify=True)
             after = memory(server.pid)
             record["server"]["memory_after"] = after.as_dict()
         finally:
@@ -309,11 +323,20 @@ class Bench:
         outcome.meta = doc.get("meta", {})
 
     def _run_loadgen(
-        self, server: ServerProcess, outcome: Outcome, label: str, task: TaskID, *, verify: bool
+        self,
+        server: ServerProcess,
+        outcome: Outcome,
+        label: str,
+        task: TaskID,
+        *,
+        loadgen: LoadGenerator | None,
+        verify: bool,
     ) -> None:
-        """The load generator against ``server``; its results go to the record's ``loadgen`` part."""
-        if self.loadgen is None or outcome.record is None:
+        """``loadgen`` against ``server``; its results go to the record's ``loadgen`` part. Its search reads
+        the experiment that the harness's ``create_runs`` made."""
+        if loadgen is None or outcome.record is None:
             return
+        experiment = dig(outcome.record, ("create_runs", "experiment_id"))
         backend, product = outcome.backend, outcome.product
         out, log = self.path(backend, product, ".loadgen.json"), self.path(backend, product, ".loadgen.log")
         outcome.files |= {"loadgen_json": str(out), "loadgen_log": str(log)}
@@ -322,13 +345,14 @@ class Bench:
             self.step(task, f"{label}: loadgen {name}", advance=1)
 
         try:
-            doc = self.loadgen.run(
+            doc = loadgen.run(
                 url=server.url,
                 label=f"{product}-{backend}",
                 out=out,
                 log=log,
                 verify=verify,
                 on_scenario=on_scenario,
+                search_experiment=None if experiment is None else str(experiment),
             )
         except HarnessError as exc:
             outcome.errors.append(str(exc))
@@ -358,10 +382,12 @@ CEILING_NOTE = (
 
 
 LOADGEN_NOTE = (
-    "loadgen rows: the harness's ingest (1 and 8 clients) and 16-client small requests again, the same "
-    "requests from bench/server/loadgen.py with one process per client (no shared GIL), each on one "
-    "keep-alive socket, ingest bodies encoded before the clock starts; ingest is the median of 3 rounds; "
-    "every run is read back afterwards. Its clients' CPU is in the .loadgen.json files (client_cpu_cores)."
+    "loadgen rows: the harness's ingest (1 and 8 clients), 16-client small requests and filtered search "
+    "again, the same requests from bench/server/loadgen.py with one process per client (no shared GIL), "
+    "each on one keep-alive socket, ingest bodies encoded before the clock starts; ingest is the median of 3 "
+    "rounds; every run is read back afterwards; a search is timed to its answer's last byte, 200 times, "
+    "and every answer is decoded and checked after the clock. Its clients' CPU is in the .loadgen.json files "
+    "(client_cpu_cores)."
 )
 
 

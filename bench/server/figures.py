@@ -118,6 +118,18 @@ FIGURES: tuple[Figure, ...] = (
         min_ratio=2,
     ),
     Figure(
+        "search_runs: filtered + ordered, max 100: p50 ms, 1 client process (loadgen)",
+        ("loadgen", "search", "latency_per_request", "p50_ms"),
+        False,
+        min_ratio=20,
+    ),
+    Figure(
+        "search_runs: filtered + ordered, max 100: p95 ms, 1 client process (loadgen)",
+        ("loadgen", "search", "latency_per_request", "p95_ms"),
+        False,
+        min_ratio=2,
+    ),
+    Figure(
         "search_runs: page through all runs (1000/page): p50 ms",
         ("search_runs", "page_through", "p50_ms"),
         False,
@@ -255,6 +267,8 @@ def problems(record: Record | None) -> list[str]:
         (("loadgen", "ingest", "verified"), True, "loadgen ingest: stored histories incomplete"),
         (("loadgen", "concurrency", "errors"), 0, "loadgen concurrency: requests failed"),
         (("loadgen", "concurrency", "verified"), True, "loadgen concurrency: latest metrics wrong"),
+        (("loadgen", "search", "errors"), 0, "loadgen search: requests failed"),
+        (("loadgen", "search", "verified"), True, "loadgen search: wrong or differing answers"),
     )
     for path, want, message in checks:
         got = dig(record, path)

@@ -127,38 +127,79 @@ def size_args(values: dict[str, object]) -> tuple[str, ...]:
 
 #: The load generator with one process per client (``loadgen.py``) and its scenarios.
 LOADGEN = Path(__file__).resolve().parent / "loadgen.py"
-LOADGEN_SCENARIOS = ("ingest_single", "ingest", "concurrency")
+LOADGEN_SCENARIOS = ("ingest_single", "ingest", "concurrency", "search")
 #: The load generator's scenarios that run a harness scenario's figures again.
-LOADGEN_OF = {"metric_ingest": ("ingest_single", "ingest"), "concurrency": ("concurrency",)}
+LOADGEN_OF = {
+    "metric_ingest": ("ingest_single", "ingest"),
+    "concurrency": ("concurrency",),
+    "search_runs": ("search",),
+}
+#: The load generator's scenarios that need a store: not run against the null server.
+LOADGEN_STORED = ("search",)
 
 
 @dataclass(frozen=True)
 class LoadGenerator:
-    """``loadgen.py``: the harness's ingest (1 and 8 clients) and 16-client small requests, one process per
-    client."""
+    """``loadgen.py``: the harness's ingest (1 and 8 clients), 16-client small requests and filtered
+    search, one process per client."""
 
-    size_args: tuple[str, ...]
+    scenarios: tuple[str, ...]
     timeout_s: float
-    scenarios: tuple[str, ...] = LOADGEN_SCENARIOS
+    #: Its size flags: ``--points`` and ``--seconds`` as the harness's, ``--search-reps``.
+    size_args: tuple[str, ...] = ()
 
     @classmethod
     def sized(
-        cls, scenarios: list[str], *, points: int | None, seconds: float | None, timeout_s: float
+        cls,
+        scenarios: list[str],
+        *,
+        points: int | None,
+        seconds: float | None,
+        search_reps: int | None,
+        timeout_s: float,
     ) -> LoadGenerator:
         """``scenarios`` (of ``LOADGEN_SCENARIOS``), sized as the harness is (its ``--points`` and
-        ``--conc-seconds``; None: the same defaults)."""
-        args: list[str] = ["--scenarios", ",".join(scenarios)]
+        ``--conc-seconds``; None: the same defaults), with ``search_reps`` timed searches (None: 200)."""
+        args: list[str] = []
         if points is not None:
             args += ["--points", str(points)]
         if seconds is not None:
             args += ["--seconds", str(seconds)]
-        return cls(tuple(args), timeout_s, tuple(scenarios))
+        if search_reps is not None:
+            args += ["--search-reps", str(search_reps)]
+        return cls(tuple(scenarios), timeout_s, tuple(args))
+
+    def without_store(self) -> LoadGenerator | None:
+        """Its scenarios that a server keeping nothing can answer (None: none)."""
+        kept = tuple(name for name in self.scenarios if name not in LOADGEN_STORED)
+        return LoadGenerator(kept, self.timeout_s, self.size_args) if kept else None
 
     def run(
-        self, *, url: str, label: str, out: Path, log: Path, verify: bool, on_scenario: Callable[[str], None]
+        self,
+        *,
+        url: str,
+        label: str,
+        out: Path,
+        log: Path,
+        verify: bool,
+        on_scenario: Callable[[str], None],
+        search_experiment: str | None = None,
     ) -> dict[str, Any]:
-        """Its scenarios against ``url``; ``verify=False`` for a server that keeps nothing."""
-        command = [sys.executable, str(LOADGEN), "--url", url, "--out", str(out), *self.size_args]
+        """Its scenarios against ``url``; ``verify=False`` for a server that keeps nothing; the search reads
+        ``search_experiment`` (the harness's ``create_runs`` experiment)."""
+        command = [
+            sys.executable,
+            str(LOADGEN),
+            "--url",
+            url,
+            "--out",
+            str(out),
+            "--scenarios",
+            ",".join(self.scenarios),
+            *self.size_args,
+        ]
+        if search_experiment is not None:
+            command += ["--search-experiment", search_experiment]
         if not verify:
             command.append("--no-verify")
         return run_script(

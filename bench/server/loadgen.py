@@ -16,15 +16,23 @@ server's:
 - a small request is the harness's single-point ``runs/log-metric`` (each client on its own run, steps
   0, 1, 2, ...), its body formatted as bytes.
 
+It also sends the harness's filtered search (``search``: ``metrics.rmse < 0.5 and params.p1 = 'x'`` ordered by
+``metrics.rmse``, 100 a page, over the experiment that the harness's ``create_runs`` made, given as
+``--search-experiment``) ``--search-reps`` times from one client, each timed until the answer's last byte has
+arrived. The harness times 20 and decodes each answer's JSON inside the clock (a page of 100 runs is ~93 kB:
+1-2 ms of the client's own work, a quarter of a fast server's figure); here the answers are decoded after the
+clock stops, to check them.
+
 Afterwards, untimed, every client's run is read back: ingest's ``loss`` history must hold every step, and the
-small requests' ``m`` must have its latest step equal to the last one sent (``--no-verify`` for the null
-server, which keeps nothing). Standard library only; run with any Python 3.10+:
+small requests' ``m`` must have its latest step equal to the last one sent, and every search answer must hold
+the same page of runs, each with ``rmse`` < 0.5 and ``p1`` = ``x``, in ``rmse`` order (``--no-verify`` for the
+null server, which keeps nothing). Standard library only; run with any Python 3.10+:
 
     python bench/server/loadgen.py --url http://127.0.0.1:5000 --out result.json
 
-The JSON result has ``results.ingest_single``, ``results.ingest`` and ``results.concurrency`` (figures,
-latency percentiles, errors, the clients' CPU) and ``meta`` (the options). One ``[loadgen] HH:MM:SS scenario
-NAME`` line goes to stderr as each scenario starts.
+The JSON result has ``results.ingest_single``, ``results.ingest``, ``results.concurrency`` and
+``results.search`` (figures, latency percentiles, errors, the clients' CPU) and ``meta`` (the options). One
+``[loadgen] HH:MM:SS scenario NAME`` line goes to stderr as each scenario starts.
 """
 
 from __future__ import annotations
@@ -42,11 +50,16 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 API = "/api/2.0/mlflow"
-SCENARIOS = ("ingest_single", "ingest", "concurrency")
+SCENARIOS = ("ingest_single", "ingest", "concurrency", "search")
 INGEST_KEYS = ("loss", "acc")
 TIMEOUT_S = 120.0
 #: Answers larger than this are refused (a runaway or a wrong route), chunked or not.
 MAX_BODY = 64 * 1024 * 1024
+#: The harness's filtered search (``rest_bench.py``, ``search_runs``), over ``--search-experiment``.
+SEARCH_FILTER = "metrics.rmse < 0.5 and params.p1 = 'x'"
+SEARCH_PAGE = 100
+#: Untimed searches before the clock starts (the connection and the server's statements warm).
+SEARCH_WARMUP = 5
 
 
 class LoadError(RuntimeError):
@@ -217,14 +230,17 @@ class Tally:
     errors: int = 0
     samples: list[str] = field(default_factory=list)
 
-    def post(self, conn: Connection, route: str, body: bytes, started: float) -> None:
+    def post(self, conn: Connection, route: str, body: bytes, started: float) -> bytes | None:
+        """The answer's body (None: the request failed, and is counted)."""
         try:
-            call(conn, "POST", route, body)
+            answer = call(conn, "POST", route, body)
             self.latencies.append(time.perf_counter() - started)
+            return answer
         except LoadError as exc:
             self.errors += 1
             if len(self.samples) < 3:
                 self.samples.append(str(exc))
+            return None
 
     def result(self, **extra: Any) -> Result:
         return {"latencies": self.latencies, "errors": self.errors, "error_samples": self.samples, **extra}
@@ -423,10 +439,72 @@ def concurrency(conn: Connection, url: str, args: argparse.Namespace) -> Result:
     return out
 
 
+def search_body(experiment_id: str) -> bytes:
+    """The harness's filtered search over ``experiment_id``."""
+    return json.dumps(
+        {
+            "experiment_ids": [experiment_id],
+            "filter": SEARCH_FILTER,
+            "order_by": ["metrics.rmse ASC"],
+            "max_results": SEARCH_PAGE,
+        }
+    ).encode()
+
+
+def search_problem(answers: Sequence[bytes]) -> str | None:
+    """What is wrong with the search's answers (None: nothing): each must be the same page of 1 to
+    ``SEARCH_PAGE`` runs that pass the filter, in ``rmse`` order (then run id)."""
+    pages = [json.loads(answer).get("runs", []) for answer in answers]
+    if not 0 < len(pages[0]) <= SEARCH_PAGE:
+        return f"the first answer holds {len(pages[0])} runs, not 1 to {SEARCH_PAGE}"
+    order = []
+    for run in pages[0]:
+        data, run_id = run.get("data", {}), run["info"]["run_id"]
+        rmse = next((float(m["value"]) for m in data.get("metrics", []) if m["key"] == "rmse"), None)
+        p1 = next((p["value"] for p in data.get("params", []) if p["key"] == "p1"), None)
+        if rmse is None or not rmse < 0.5 or p1 != "x":
+            return f"run {run_id} does not pass the filter (rmse {rmse}, p1 {p1!r})"
+        order.append((rmse, run_id))
+    if order != sorted(order):
+        return "the runs are not in rmse order"
+    ids = [[run["info"]["run_id"] for run in page] for page in pages]
+    if any(page != ids[0] for page in ids):
+        return "the answers do not all hold the same runs"
+    return None
+
+
+def search(conn: Connection, url: str, args: argparse.Namespace) -> Result:
+    """The harness's filtered search ``--search-reps`` times from this process, each timed until its
+    answer's last byte; the answers are decoded and checked after the clock stops."""
+    if not args.search_experiment:
+        raise LoadError("the search needs --search-experiment (the harness's create_runs experiment)")
+    body = search_body(args.search_experiment)
+    for _ in range(SEARCH_WARMUP):
+        call(conn, "POST", "/runs/search", body)
+    tally = Tally()
+    answers: list[bytes] = []
+    cpu = time.process_time()
+    began = time.perf_counter()
+    for _ in range(args.search_reps):
+        answer = tally.post(conn, "/runs/search", body, time.perf_counter())
+        if answer is not None:
+            answers.append(answer)
+    wall, cpu_s = time.perf_counter() - began, time.process_time() - cpu
+    out = _combine([tally.result(cpu_s=cpu_s)], wall)
+    out |= {"answer_bytes": len(answers[0]) if answers else None, "filter": SEARCH_FILTER}
+    if args.verify and answers:
+        problem = search_problem(answers)
+        out["verified"] = problem is None
+        if problem:
+            out["error_samples"].append(problem)
+    return out
+
+
 MEASURE: dict[str, Callable[[Connection, str, argparse.Namespace], Result]] = {
     "ingest_single": lambda conn, url, args: ingest(conn, url, args, 1),
     "ingest": lambda conn, url, args: ingest(conn, url, args, args.ingest_clients),
     "concurrency": concurrency,
+    "search": search,
 }
 
 
@@ -441,6 +519,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--repeats", type=int, default=3, help="ingest: rounds (fresh runs each); the median is reported")
     add("--small-clients", type=int, default=16, help="concurrency: client processes")
     add("--seconds", type=float, default=10.0, help="concurrency: how long the clients send")
+    add("--search-experiment", help="search: the experiment to search (the harness's create_runs experiment)")
+    add("--search-reps", type=int, default=200, help="search: timed searches (after 5 untimed)")
     add("--no-verify", dest="verify", action="store_false", help="skip reading the runs back (null server)")
     add("--out", required=True, help="write the JSON result here")
     args = parser.parse_args(argv)
@@ -448,7 +528,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in args.scenarios:
         if name not in SCENARIOS:
             parser.error(f"unknown scenario {name!r}; expected {', '.join(SCENARIOS)}")
-    for flag in ("points", "batch_points", "ingest_clients", "repeats", "small_clients"):
+    for flag in ("points", "batch_points", "ingest_clients", "repeats", "small_clients", "search_reps"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     if args.seconds <= 0:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 from servers import ServerProcess
 
@@ -56,3 +59,100 @@ def test_failed_requests_are_counted_not_hidden(sqlite_server: ServerProcess, tm
     assert ingest["errors"] == 2
     assert ingest["points_per_s"] is None
     assert "HTTP 400" in str(ingest["error_samples"])
+
+
+def _searched_experiment(server: ServerProcess) -> str:
+    """An experiment as the harness's ``create_runs`` leaves it for its search: 110 runs that pass
+    ``metrics.rmse < 0.5 and params.p1 = 'x'`` and 20 that do not (10 with ``p1`` = ``y``, 10 with a high
+    ``rmse``)."""
+    api = "/api/2.0/mlflow"
+    experiment = server.post_ok(f"{api}/experiments/create", {"name": f"loadgen-search-{uuid.uuid4().hex}"})
+    for i in range(130):
+        run = server.post_ok(f"{api}/runs/create", {"experiment_id": experiment["experiment_id"]})
+        p1 = "y" if 110 <= i < 120 else "x"
+        rmse = 0.9 if i >= 120 else (i * 7919 % 110) / 250
+        server.post_ok(
+            f"{api}/runs/log-batch",
+            {
+                "run_id": run["run"]["info"]["run_id"],
+                "params": [{"key": "p1", "value": p1}],
+                "metrics": [{"key": "rmse", "value": rmse, "timestamp": 0, "step": 0}],
+            },
+        )
+    return str(experiment["experiment_id"])
+
+
+def test_search_times_the_harness_search_and_checks_every_answer(
+    sqlite_server: ServerProcess, tmp_path: Path
+) -> None:
+    experiment = _searched_experiment(sqlite_server)
+    results = _loadgen(
+        sqlite_server.url,
+        tmp_path / "out.json",
+        *("--scenarios", "search", "--search-experiment", experiment, "--search-reps", "12"),
+    )
+    search = results["search"]
+    assert search["errors"] == 0
+    assert search["requests"] == 12
+    assert search["verified"] is True
+    latency = search["latency_per_request"]
+    assert isinstance(latency, dict)
+    assert latency["n"] == 12
+    assert 0 < latency["min_ms"] <= latency["p50_ms"] <= latency["p95_ms"]
+    assert isinstance(search["answer_bytes"], int)
+    assert search["answer_bytes"] > 100 * 100  # a page of 100 runs
+
+
+def test_search_without_its_experiment_is_an_error(sqlite_server: ServerProcess, tmp_path: Path) -> None:
+    results = _loadgen(sqlite_server.url, tmp_path / "out.json", "--scenarios", "search")
+    assert "--search-experiment" in str(results["search"]["error"])
+
+
+def _answer(*runs: tuple[str, float, str]) -> bytes:
+    return json.dumps(
+        {
+            "runs": [
+                {
+                    "info": {"run_id": run_id},
+                    "data": {
+                        "metrics": [{"key": "rmse", "value": rmse, "timestamp": 0, "step": 0}],
+                        "params": [{"key": "p1", "value": p1}],
+                    },
+                }
+                for run_id, rmse, p1 in runs
+            ]
+        }
+    ).encode()
+
+
+def _page(p1_of_last: str = "x", *, reverse: bool = False) -> list[tuple[str, float, str]]:
+    runs = [(f"r{i:03}", i / 1000, "x") for i in range(100)]
+    runs[-1] = (runs[-1][0], runs[-1][1], p1_of_last)
+    return runs[::-1] if reverse else runs
+
+
+def test_search_answers_are_refused_when_wrong() -> None:
+    check = _load_loadgen().search_problem
+    good = _answer(*_page())
+    assert check([good, good]) is None
+    assert "does not pass the filter" in check([_answer(*_page("y"))])
+    assert "not in rmse order" in check([_answer(*_page(reverse=True))])
+    assert check([_answer(*_page()[:99])]) is None  # fewer matches than a page
+    assert "holds 0 runs" in check([_answer()])
+    assert "holds 101 runs" in check([_answer(*_page(), ("r100", 0.2, "x"))])
+    other = _page()
+    other[5] = ("someone-else", other[5][1], "x")
+    assert "same runs" in check([good, _answer(*other)])
+
+
+def _load_loadgen() -> Any:
+    """``loadgen.py`` as a module (it is a script, not in a package; its dataclasses need it registered)."""
+    name = "bench_server_loadgen"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, LOADGEN)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
