@@ -125,9 +125,8 @@ def size_args(values: dict[str, object]) -> tuple[str, ...]:
     return tuple(args)
 
 
-#: The load generator with one process per client (``loadgen.py``) and its scenarios.
+#: The load generator with one process per client (``loadgen.py``).
 LOADGEN = Path(__file__).resolve().parent / "loadgen.py"
-LOADGEN_SCENARIOS = ("ingest_single", "ingest", "concurrency", "search")
 #: The load generator's scenarios that run a harness scenario's figures again.
 LOADGEN_OF = {
     "metric_ingest": ("ingest_single", "ingest"),
@@ -158,7 +157,7 @@ class LoadGenerator:
         search_reps: int | None,
         timeout_s: float,
     ) -> LoadGenerator:
-        """``scenarios`` (of ``LOADGEN_SCENARIOS``), sized as the harness is (its ``--points`` and
+        """``scenarios`` (of ``loadgen.py``'s ``SCENARIOS``), sized as the harness is (its ``--points`` and
         ``--conc-seconds``; None: the same defaults), with ``search_reps`` timed searches (None: 200)."""
         args: list[str] = []
         if points is not None:
