@@ -82,8 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--loadgen",
         choices=("on", "off"),
         default="on",
-        help="also run ingest, small requests and the filtered search with one client process each "
-        "(bench/server/loadgen.py)",
+        help="also run ingest, small requests, the filtered search and the metric history with one client "
+        "process each (bench/server/loadgen.py)",
     )
     add(
         "--loadgen-search-reps",
@@ -167,6 +167,7 @@ class Bench:
                 again,
                 points=args.points,
                 seconds=args.conc_seconds,
+                history_steps=args.history_steps,
                 search_reps=args.loadgen_search_reps,
                 timeout_s=args.timeout_seconds,
             )
@@ -382,12 +383,13 @@ CEILING_NOTE = (
 
 
 LOADGEN_NOTE = (
-    "loadgen rows: the harness's ingest (1 and 8 clients), 16-client small requests and filtered search "
-    "again, the same requests from bench/server/loadgen.py with one process per client (no shared GIL), "
-    "each on one keep-alive socket, ingest bodies encoded before the clock starts; ingest is the median of 3 "
-    "rounds; every run is read back afterwards; a search is timed to its answer's last byte, 200 times, "
-    "and every answer is decoded and checked after the clock. Its clients' CPU is in the .loadgen.json files "
-    "(client_cpu_cores)."
+    "loadgen rows: the harness's ingest (1 and 8 clients), 16-client small requests, filtered search and "
+    "full history again, the same requests from bench/server/loadgen.py with one process per client (no "
+    "shared GIL), each on one keep-alive socket, ingest bodies encoded before the clock starts; ingest is "
+    "the median of 3 rounds; every run is read back afterwards; a search is timed to its answer's last "
+    "byte, 200 times, a history read (median of 5, paged and in one call) to its last page's last byte, and "
+    "every answer is decoded and checked after the clock. Its clients' CPU is in the .loadgen.json files "
+    "(client_cpu_cores, client_cpu_s_per_read)."
 )
 
 

@@ -100,6 +100,20 @@ FIGURES: tuple[Figure, ...] = (
         min_ratio=20,
     ),
     Figure(
+        "metric_history: s, full history paged (25k/page), 1 client process (loadgen)",
+        ("loadgen", "history", "paged", "seconds_median"),
+        False,
+        digits=3,
+        min_ratio=20,
+    ),
+    Figure(
+        "metric_history: s, full history in one call, 1 client process (loadgen)",
+        ("loadgen", "history", "one_call", "seconds_median"),
+        False,
+        digits=3,
+        min_ratio=20,
+    ),
+    Figure(
         "metric_history: s, get-history-bulk-interval (sampled)",
         ("metric_history", "bulk_interval", "seconds_median"),
         False,
@@ -269,6 +283,7 @@ def problems(record: Record | None) -> list[str]:
         (("loadgen", "concurrency", "verified"), True, "loadgen concurrency: latest metrics wrong"),
         (("loadgen", "search", "errors"), 0, "loadgen search: requests failed"),
         (("loadgen", "search", "verified"), True, "loadgen search: wrong or differing answers"),
+        (("loadgen", "history", "verified"), True, "loadgen history: a read missed or changed points"),
     )
     for path, want, message in checks:
         got = dig(record, path)

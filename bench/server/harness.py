@@ -132,19 +132,21 @@ LOADGEN_OF = {
     "metric_ingest": ("ingest_single", "ingest"),
     "concurrency": ("concurrency",),
     "search_runs": ("search",),
+    "metric_history": ("history",),
 }
 #: The load generator's scenarios that need a store: not run against the null server.
-LOADGEN_STORED = ("search",)
+LOADGEN_STORED = ("search", "history")
 
 
 @dataclass(frozen=True)
 class LoadGenerator:
-    """``loadgen.py``: the harness's ingest (1 and 8 clients), 16-client small requests and filtered
-    search, one process per client."""
+    """``loadgen.py``: the harness's ingest (1 and 8 clients), 16-client small requests, filtered search
+    and full metric history, one process per client."""
 
     scenarios: tuple[str, ...]
     timeout_s: float
-    #: Its size flags: ``--points`` and ``--seconds`` as the harness's, ``--search-reps``.
+    #: Its size flags: ``--points``, ``--seconds`` and ``--history-steps`` as the harness's,
+    #: ``--search-reps``.
     size_args: tuple[str, ...] = ()
 
     @classmethod
@@ -154,18 +156,22 @@ class LoadGenerator:
         *,
         points: int | None,
         seconds: float | None,
+        history_steps: int | None,
         search_reps: int | None,
         timeout_s: float,
     ) -> LoadGenerator:
-        """``scenarios`` (of ``loadgen.py``'s ``SCENARIOS``), sized as the harness is (its ``--points`` and
-        ``--conc-seconds``; None: the same defaults), with ``search_reps`` timed searches (None: 200)."""
+        """``scenarios`` (of ``loadgen.py``'s ``SCENARIOS``), sized as the harness is (its ``--points``,
+        ``--conc-seconds`` and ``--history-steps``; None: the same defaults), with ``search_reps`` timed
+        searches (None: 200)."""
         args: list[str] = []
-        if points is not None:
-            args += ["--points", str(points)]
-        if seconds is not None:
-            args += ["--seconds", str(seconds)]
-        if search_reps is not None:
-            args += ["--search-reps", str(search_reps)]
+        for flag, given in (
+            ("--points", points),
+            ("--seconds", seconds),
+            ("--history-steps", history_steps),
+            ("--search-reps", search_reps),
+        ):
+            if given is not None:
+                args += [flag, str(given)]
         return cls(tuple(scenarios), timeout_s, tuple(args))
 
     def without_store(self) -> LoadGenerator | None:

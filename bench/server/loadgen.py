@@ -23,16 +23,24 @@ arrived. The harness times 20 and decodes each answer's JSON inside the clock (a
 1-2 ms of the client's own work, a quarter of a fast server's figure); here the answers are decoded after the
 clock stops, to check them.
 
+And it reads a metric's full history (``history``) as the harness's ``metric_history`` does: a fresh run
+holding ``loss`` and ``acc`` at ``--history-steps`` steps (100,000, as the harness's 1-client ingest
+leaves its run), ``loss`` read ``--history-reps`` times with ``metrics/get-history`` 25,000 a page and as
+often in one call, each read timed until the last page's last byte. The harness decodes every page inside
+its clock (~90 ms for 100,000 points, most of a fast server's figure); here only each page's
+``next_page_token`` is picked out inside the clock, and the pages are decoded and checked after it.
+
 Afterwards, untimed, every client's run is read back: ingest's ``loss`` history must hold every step, and the
 small requests' ``m`` must have its latest step equal to the last one sent, and every search answer must hold
-the same page of runs, each with ``rmse`` < 0.5 and ``p1`` = ``x``, in ``rmse`` order (``--no-verify`` for the
-null server, which keeps nothing). Standard library only; run with any Python 3.10+:
+the same page of runs, each with ``rmse`` < 0.5 and ``p1`` = ``x``, in ``rmse`` order, and every history
+read must hold each step once, with its logged value (``--no-verify`` for the null server, which keeps
+nothing). Standard library only; run with any Python 3.10+:
 
     python bench/server/loadgen.py --url http://127.0.0.1:5000 --out result.json
 
-The JSON result has ``results.ingest_single``, ``results.ingest``, ``results.concurrency`` and
-``results.search`` (figures, latency percentiles, errors, the clients' CPU) and ``meta`` (the options). One
-``[loadgen] HH:MM:SS scenario NAME`` line goes to stderr as each scenario starts.
+The JSON result has ``results.ingest_single``, ``results.ingest``, ``results.concurrency``,
+``results.search`` and ``results.history`` (figures, latency percentiles, errors, the clients' CPU) and
+``meta`` (the options). One ``[loadgen] HH:MM:SS scenario NAME`` line goes to stderr as each scenario starts.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import argparse
 import json
 import multiprocessing as mp
 import socket
+import statistics
 import sys
 import time
 import uuid
@@ -50,7 +59,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 API = "/api/2.0/mlflow"
-SCENARIOS = ("ingest_single", "ingest", "concurrency", "search")
+SCENARIOS = ("ingest_single", "ingest", "concurrency", "search", "history")
 INGEST_KEYS = ("loss", "acc")
 TIMEOUT_S = 120.0
 #: Answers larger than this are refused (a runaway or a wrong route), chunked or not.
@@ -60,6 +69,9 @@ SEARCH_FILTER = "metrics.rmse < 0.5 and params.p1 = 'x'"
 SEARCH_PAGE = 100
 #: Untimed searches before the clock starts (the connection and the server's statements warm).
 SEARCH_WARMUP = 5
+#: The harness's history page (``rest_bench.py``, ``--history-page-size``).
+HISTORY_PAGE = 25_000
+_TOKEN_FIELD = b'"next_page_token"'
 
 
 class LoadError(RuntimeError):
@@ -500,11 +512,115 @@ def search(conn: Connection, url: str, args: argparse.Namespace) -> Result:
     return out
 
 
+def next_token(answer: bytes) -> str:
+    """A history page's ``next_page_token`` ('' on the last page), found without decoding the page: the
+    client's own work inside the clock stays small (decoding a 25,000-point page takes ~20 ms here). The
+    token followed is checked against the decoded page after the clock."""
+    at = answer.rfind(_TOKEN_FIELD)
+    if at < 0:
+        return ""
+    rest = answer[at + len(_TOKEN_FIELD) :].lstrip()
+    if not rest.startswith(b":"):
+        raise ValueError("next_page_token is not a field")
+    token, _ = json.JSONDecoder().raw_decode(rest[1:].lstrip().decode())
+    if token is None:
+        return ""
+    if not isinstance(token, str):
+        raise ValueError(f"next_page_token is a {type(token).__name__}")
+    return token
+
+
+def history_value(step: int) -> float:
+    """The value the harness's ingest logs for ``loss`` at ``step``."""
+    return (step * 0.001) % 7.0
+
+
+def history_problem(pages: Sequence[bytes], tokens: Sequence[str], steps: int) -> str | None:
+    """What is wrong with one full read of the history (None: nothing): its pages must hold ``loss`` at every
+    step 0 .. ``steps`` - 1 once, with the logged value, and each token followed must be the page's own."""
+    seen: set[int] = set()
+    for number, (page, followed) in enumerate(zip(pages, tokens, strict=True)):
+        answer = json.loads(page)
+        if answer.get("next_page_token", "") != followed:
+            says = answer.get("next_page_token")
+            return f"page {number + 1}: followed token {followed!r}, the page says {says!r}"
+        for metric in answer.get("metrics", []):
+            step = int(metric["step"])
+            if metric["key"] != "loss" or step in seen or not 0 <= step < steps:
+                return f"page {number + 1}: unexpected or repeated point {metric['key']!r} step {step}"
+            if abs(float(metric["value"]) - history_value(step)) > 1e-9:
+                return f"step {step}: value {metric['value']}, logged {history_value(step)}"
+            seen.add(step)
+    if len(seen) != steps:
+        return f"{len(seen)} of {steps} steps read"
+    return None
+
+
+def _read_history(conn: Connection, run_id: str, page: int | None) -> tuple[list[bytes], list[str]]:
+    """Every page of ``loss``'s history (``page`` None: one call without ``max_results``), and the token
+    found on each ('' on the last)."""
+    pages: list[bytes] = []
+    tokens: list[str] = []
+    query: dict[str, Any] = {"run_id": run_id, "metric_key": "loss"}
+    if page is not None:
+        query["max_results"] = page
+    while True:
+        if tokens:
+            query["page_token"] = tokens[-1]
+        pages.append(call(conn, "GET", "/metrics/get-history?" + urlencode(query)))
+        tokens.append(next_token(pages[-1]) if page is not None else "")
+        if not tokens[-1]:
+            return pages, tokens
+        if len(pages) > 10_000:
+            raise LoadError("the history's pages do not end")
+
+
+def history(conn: Connection, url: str, args: argparse.Namespace) -> Result:
+    """The harness's ``metric_history``: a run holding ``loss`` and ``acc`` at ``--history-steps`` steps (as
+    the harness's 1-client ingest leaves its run), then ``loss``'s full history read ``--history-reps`` times
+    paged (25,000 a page) and as often in one call, each read timed until the last page's last byte. Each read
+    is decoded and checked after its clock stops."""
+    steps = args.history_steps
+    run_id = _new_runs(conn, "history", 1)[0]
+    began = time.perf_counter()
+    for body in ingest_bodies(run_id, steps * len(INGEST_KEYS), args.batch_points):
+        call(conn, "POST", "/runs/log-batch", body)
+    out: Result = {"steps": steps, "setup_s": round(time.perf_counter() - began, 2), "run_id": run_id}
+    _read_history(conn, run_id, HISTORY_PAGE)  # warm: the connection and the server's statements
+    problem = None
+    for mode, page in (("paged", HISTORY_PAGE), ("one_call", None)):
+        times, cpu_s, sizes = [], 0.0, []
+        for _ in range(args.history_reps):
+            cpu = time.process_time()
+            started = time.perf_counter()
+            pages, tokens = _read_history(conn, run_id, page)
+            times.append(time.perf_counter() - started)
+            cpu_s += time.process_time() - cpu
+            sizes.append((len(pages), sum(len(p) for p in pages)))
+            if args.verify and problem is None:
+                problem = history_problem(pages, tokens, steps)
+                if problem:
+                    problem = f"{mode}: {problem}"
+        out[mode] = {
+            "page_size": page,
+            "pages": sizes[-1][0],
+            "answer_bytes": sizes[-1][1],
+            "seconds_median": round(statistics.median(times), 4),
+            "seconds_all": [round(t, 4) for t in times],
+            "client_cpu_s_per_read": round(cpu_s / len(times), 4),
+        }
+    if args.verify:
+        out["verified"] = problem is None
+        out["error_samples"] = [problem] if problem else []
+    return out
+
+
 MEASURE: dict[str, Callable[[Connection, str, argparse.Namespace], Result]] = {
     "ingest_single": lambda conn, url, args: ingest(conn, url, args, 1),
     "ingest": lambda conn, url, args: ingest(conn, url, args, args.ingest_clients),
     "concurrency": concurrency,
     "search": search,
+    "history": history,
 }
 
 
@@ -521,6 +637,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--seconds", type=float, default=10.0, help="concurrency: how long the clients send")
     add("--search-experiment", help="search: the experiment to search (the harness's create_runs experiment)")
     add("--search-reps", type=int, default=200, help="search: timed searches (after 5 untimed)")
+    add("--history-steps", type=int, default=100_000, help="history: steps of the read metric")
+    add("--history-reps", type=int, default=5, help="history: timed reads, paged and in one call each")
     add("--no-verify", dest="verify", action="store_false", help="skip reading the runs back (null server)")
     add("--out", required=True, help="write the JSON result here")
     args = parser.parse_args(argv)
@@ -528,7 +646,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in args.scenarios:
         if name not in SCENARIOS:
             parser.error(f"unknown scenario {name!r}; expected {', '.join(SCENARIOS)}")
-    for flag in ("points", "batch_points", "ingest_clients", "repeats", "small_clients", "search_reps"):
+    for flag in (
+        "points",
+        "batch_points",
+        "ingest_clients",
+        "repeats",
+        "small_clients",
+        "search_reps",
+        "history_steps",
+        "history_reps",
+    ):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     if args.seconds <= 0:

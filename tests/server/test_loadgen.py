@@ -145,6 +145,66 @@ def test_search_answers_are_refused_when_wrong() -> None:
     assert "same runs" in check([good, _answer(*other)])
 
 
+def test_history_reads_every_page_and_checks_each_read(sqlite_server: ServerProcess, tmp_path: Path) -> None:
+    """Paged 25,000 a page, 60,000 steps take 3 pages; each read's points are checked after its clock."""
+    results = _loadgen(
+        sqlite_server.url,
+        tmp_path / "out.json",
+        *("--scenarios", "history", "--history-steps", "60000", "--history-reps", "2"),
+    )
+    history = results["history"]
+    assert "error" not in history
+    assert history["verified"] is True
+    assert history["error_samples"] == []
+    assert history["steps"] == 60000
+    paged, one_call = history["paged"], history["one_call"]
+    assert isinstance(paged, dict)
+    assert isinstance(one_call, dict)
+    assert paged["pages"] == 3
+    assert one_call["pages"] == 1
+    for read in (paged, one_call):
+        assert len(read["seconds_all"]) == 2
+        assert 0 < min(read["seconds_all"]) <= read["seconds_median"] <= max(read["seconds_all"])
+        assert read["answer_bytes"] > 60000 * 40  # each point is at least its key, value, timestamp and step
+
+
+def _history_page(steps: range, token: str = "", *, key: str = "loss", shift: float = 0.0) -> bytes:
+    loadgen = _load_loadgen()
+    metrics = [
+        {"key": key, "value": loadgen.history_value(step) + shift, "timestamp": 0, "step": step}
+        for step in steps
+    ]
+    return json.dumps({"metrics": metrics, **({"next_page_token": token} if token else {})}).encode()
+
+
+def test_history_reads_are_refused_when_wrong() -> None:
+    check = _load_loadgen().history_problem
+    first, last = _history_page(range(0, 5), "t1"), _history_page(range(5, 9))
+    assert check([first, last], ["t1", ""], 9) is None
+    assert "8 of 9 steps" in check([first, _history_page(range(5, 8))], ["t1", ""], 9)
+    assert "repeated" in check([first, _history_page(range(4, 9))], ["t1", ""], 9)
+    assert "unexpected" in check([first, _history_page(range(5, 10))], ["t1", ""], 9)
+    assert "unexpected" in check([first, _history_page(range(5, 9), key="acc")], ["t1", ""], 9)
+    assert "value" in check([first, _history_page(range(5, 9), shift=0.5)], ["t1", ""], 9)
+    assert "followed token 't2'" in check([first, last], ["t2", ""], 9)
+    assert "followed token ''" in check([_history_page(range(0, 9), "more")], [""], 9)  # a capped one call
+
+
+def test_the_token_is_picked_out_of_the_page_without_decoding_it() -> None:
+    token = _load_loadgen().next_token
+    assert token(b'{"metrics": [], "next_page_token": "abc=="}') == "abc=="
+    assert token(b'{"next_page_token":"x\\"y", "metrics": [{"key": "a"}]}') == 'x"y'
+    assert token(b'{\n  "metrics": [],\n  "next_page_token" : "eyJvIjogMn0="\n}') == "eyJvIjogMn0="
+    assert token(b'{"metrics": []}') == ""
+    assert token(b'{"metrics": [], "next_page_token": null}') == ""
+    for bad in (b'{"next_page_token": 3}', b'["next_page_token"]'):
+        try:
+            token(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} gave a token")
+
+
 def _load_loadgen() -> Any:
     """``loadgen.py`` as a module (it is a script, not in a package; its dataclasses need it registered)."""
     name = "bench_server_loadgen"
