@@ -65,11 +65,13 @@ def labelled(columns: Sequence[SortColumn]) -> list[ColumnElement[Any]]:
     return [col.expr.label(f"_s{i}") for i, col in enumerate(columns)]
 
 
-def values_of(row: sa.Row[Any], columns: Sequence[SortColumn]) -> list[page_token.TokenValue]:
-    mapping = row._mapping
+def values_of(row: Sequence[Any], columns: Sequence[SortColumn]) -> list[page_token.TokenValue]:
+    """The sort values of ``row``, a row whose last columns are ``labelled(columns)`` (a SQLAlchemy row or
+    the driver's tuple), as a page token holds them."""
+    start = len(row) - len(columns)
     out: list[page_token.TokenValue] = []
     for i, col in enumerate(columns):
-        value = mapping[f"_s{i}"]
+        value = row[start + i]
         if col.types == NUMBER and isinstance(value, bool):
             value = int(value)
         out.append(value)

@@ -217,13 +217,13 @@ def search(
     else:
         stmt = _general_page(shape, tuple(order), values is not None, size + 1)
         after = {} if values is None else {_after_name(i): value for i, value in enumerate(values)}
-        found = conn.execute(stmt, after).all()
-        last = [keyset.values_of(row, columns) for row in found]
-        rows = list(found)
+        rows = list[Row](driver_rows(conn, stmt, after))
+        last = None  # only the page's last row's sort values are needed, for the token
     token = None
     if len(rows) > size:
         rows = rows[:size]
-        token = page_token.encode(_KIND, query_id, last[size - 1])
+        resume = keyset.values_of(rows[size - 1], columns) if last is None else last[size - 1]
+        token = page_token.encode(_KIND, query_id, resume)
     return Page(runs.load(conn, rows), token)
 
 
