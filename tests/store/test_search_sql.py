@@ -192,33 +192,38 @@ def _plan_nodes(node: dict[str, object]) -> list[dict[str, object]]:
     return [node, *(n for child in children for n in _plan_nodes(child))]
 
 
-def _two_thousand_runs(store: SqlTrackingStore) -> str:
-    """An experiment of 2,000 runs, each a copy of one template: params p1 (x or y, alternating) to p9, and
-    a metric m0 spread over [0, 1); analyzed. Returns the experiment's id."""
-    experiment_id = store.create_experiment("order")
+def _two_thousand_runs(
+    store: SqlTrackingStore, name: str = "order", runs: int = 2000, *, analyze: bool = True
+) -> str:
+    """An experiment of 2,000 runs (or ``runs``), each a copy of one template: params p1 (x or y,
+    alternating) to p9, and a metric m0 spread over [0, 1); then, with ``analyze``, the database's statistics
+    gathered. Returns the experiment's id."""
+    experiment_id = store.create_experiment(name)
     template = store.create_run(experiment_id, user_id="u", start_time=0).info.run_id
-    with store.engine.begin() as conn:  # 2,000 runs at once, each a copy of the template
-        new_id = "md5(g::text)"
+    sizes = {"template": template, "experiment": int(experiment_id), "runs": runs}
+    with store.engine.begin() as conn:  # the runs at once, each a copy of the template
+        new_id = "md5(%(experiment)s || '-' || g)"
         conn.exec_driver_sql(
             "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
             f"lifecycle_stage, artifact_uri, deleted_time) SELECT {new_id}, experiment_id, 'run-' || g, "
             "user_id, status, g, end_time, lifecycle_stage, artifact_uri, deleted_time "
-            "FROM runs, generate_series(1, 2000) AS g WHERE run_id = %(template)s",
-            {"template": template},
+            "FROM runs, generate_series(1, %(runs)s) AS g WHERE run_id = %(template)s",
+            sizes,
         )
         conn.exec_driver_sql(  # p1 is x or y, p2 to p9 other values
             f"INSERT INTO params (run_id, experiment_id, key, value) SELECT {new_id}, %(experiment)s, "
             "'p' || k, CASE WHEN k > 1 THEN 'v' || mod(g, 37) WHEN mod(g, 2) = 0 THEN 'x' ELSE 'y' END "
-            "FROM generate_series(1, 2000) AS g, generate_series(1, 9) AS k",
-            {"experiment": int(experiment_id)},
+            "FROM generate_series(1, %(runs)s) AS g, generate_series(1, 9) AS k",
+            sizes,
         )
         conn.exec_driver_sql(
             "INSERT INTO latest_metrics (run_id, experiment_id, key, value, is_nan, step, timestamp) "
-            f"SELECT {new_id}, %(experiment)s, 'm0', mod(g * 7, 2000) / 2000.0, false, 0, 0 "
-            "FROM generate_series(1, 2000) AS g",
-            {"experiment": int(experiment_id)},
+            f"SELECT {new_id}, %(experiment)s, 'm0', mod(g * 7, %(runs)s) / %(runs)s::float8, false, 0, 0 "
+            "FROM generate_series(1, %(runs)s) AS g",
+            sizes,
         )
-        conn.exec_driver_sql("ANALYZE")
+        if analyze:
+            conn.exec_driver_sql("ANALYZE")
     return experiment_id
 
 
@@ -292,6 +297,34 @@ def test_postgres_head_reads_a_run_only_for_entries_that_pass_the_filter(
     assert returned == 101, explained  # the page and one more, for the next page's token
     assert loops["runs"] == returned, loops
     assert loops["params"] > 1.5 * returned, loops  # one entry in two matches
+
+
+@pytest.mark.postgres
+def test_postgres_head_looks_up_runs_by_id_in_an_experiment_newer_than_the_statistics(
+    postgres_server: PostgresServer, artifact_root: str
+) -> None:
+    """The newest experiment is the one people search, and the statistics may predate it (they are gathered
+    again once a table has doubled, or by autovacuum after a tenth of it changed): to the planner it holds no
+    runs. Each head entry still looks its run up by id (``runs_pkey``), not through the experiment's
+    ``(experiment_id, lifecycle_stage, start_time, run_id)`` index, which reads every run of the experiment
+    for each entry."""
+    with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
+        _two_thousand_runs(store)  # analyzed
+        newest = _two_thousand_runs(store, "newest", 1000, analyze=False)  # the tables grow by half
+        statements = _captured(store.engine)
+        page = store.search_runs(
+            [newest],
+            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
+            order_by=["metrics.m0 ASC"],
+            max_results=100,
+        )
+        assert len(page.items) == 100
+        assert {run.info.experiment_id for run in page} == {newest}
+        sql, parameters = next(s for s in statements if "order_0" in s[0])
+        with store.engine.connect() as conn:
+            explained = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
+    runs = [node for node in _plan_nodes(explained[0]["Plan"]) if node.get("Relation Name") == "runs"]
+    assert [node.get("Index Name") for node in runs] == ["runs_pkey"], runs
 
 
 def test_every_writer_gives_rows_their_runs_experiment(store: SqlTrackingStore) -> None:
