@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import PostgresServer
-from wayline.entities import Metric, Param, RunTag
+from wayline.entities import Metric, Page, Param, Run, RunTag
 from wayline.errors import InvalidParameterValue
 from wayline.store.sql import SqlTrackingStore, page_token, run_search
 from wayline.store.sql.search_sql import glob_pattern, like_pattern
@@ -227,6 +228,26 @@ def _two_thousand_runs(
     return experiment_id
 
 
+def _head_plan(
+    store: SqlTrackingStore, experiment_id: str, order: str = "metrics.m0 ASC", *, analyze: bool = False
+) -> tuple[Page[Run], Any]:
+    """The page of the filtered search (``metrics.m0 < 0.5 and params.p1 = 'x'``, 100 runs) ordered by
+    ``order``, and PostgreSQL's plan of its head statement (``EXPLAIN (FORMAT JSON)``, run with
+    ``analyze``)."""
+    statements = _captured(store.engine)
+    page = store.search_runs(
+        [experiment_id],
+        filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
+        order_by=[order],
+        max_results=100,
+    )
+    sql, parameters = next(s for s in statements if "order_0" in s[0])
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    with store.engine.connect() as conn:
+        explained = conn.exec_driver_sql(f"EXPLAIN ({options}) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
+    return page, explained
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
@@ -251,18 +272,8 @@ def test_postgres_head_of_the_order_key_looks_up_each_entry_in_its_order(
                 .scalars()
                 .all()
             )
-        statements = _captured(store.engine)
-
-        page = store.search_runs(
-            [experiment_id],
-            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
-            order_by=[f"metrics.m0 {direction}"],
-            max_results=100,
-        )
+        page, explained = _head_plan(store, experiment_id, f"metrics.m0 {direction}")
         assert [run.info.run_id for run in page] == expected
-        sql, parameters = next(s for s in statements if "order_0" in s[0])
-        with store.engine.connect() as conn:
-            explained = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
     nodes = _plan_nodes(explained[0]["Plan"])
     kinds = [node["Node Type"] for node in nodes]
     # No sort after the join (the head itself may sort the run ids of equal values, descending).
@@ -279,18 +290,8 @@ def test_postgres_head_reads_a_run_only_for_entries_that_pass_the_filter(
     """Each entry of the head probes the filter's params first; only the entries that match look up their
     run, so a filter that passes one entry in two reads half as many runs as the head has entries."""
     with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
-        experiment_id = _two_thousand_runs(store)
-        statements = _captured(store.engine)
-        page = store.search_runs(
-            [experiment_id],
-            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
-            order_by=["metrics.m0 ASC"],
-            max_results=100,
-        )
+        page, explained = _head_plan(store, _two_thousand_runs(store), analyze=True)
         assert len(page.items) == 100
-        sql, parameters = next(s for s in statements if "order_0" in s[0])
-        with store.engine.connect() as conn:
-            explained = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
     nodes = _plan_nodes(explained[0]["Plan"])
     loops = {node.get("Relation Name"): node["Actual Loops"] for node in nodes if "Relation Name" in node}
     returned = explained[0]["Plan"]["Actual Rows"]
@@ -311,18 +312,9 @@ def test_postgres_head_looks_up_runs_by_id_in_an_experiment_newer_than_the_stati
     with SqlTrackingStore(postgres_server.create_database(), artifact_root) as store:
         _two_thousand_runs(store)  # analyzed
         newest = _two_thousand_runs(store, "newest", 1000, analyze=False)  # the tables grow by half
-        statements = _captured(store.engine)
-        page = store.search_runs(
-            [newest],
-            filter_string="metrics.m0 < 0.5 and params.p1 = 'x'",
-            order_by=["metrics.m0 ASC"],
-            max_results=100,
-        )
+        page, explained = _head_plan(store, newest)
         assert len(page.items) == 100
         assert {run.info.experiment_id for run in page} == {newest}
-        sql, parameters = next(s for s in statements if "order_0" in s[0])
-        with store.engine.connect() as conn:
-            explained = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", parameters).scalar_one()  # type: ignore[arg-type]
     runs = [node for node in _plan_nodes(explained[0]["Plan"]) if node.get("Relation Name") == "runs"]
     assert [node.get("Index Name") for node in runs] == ["runs_pkey"], runs
 
