@@ -210,6 +210,8 @@ def search(
     shape = _Shape(
         conn.dialect.name, filter_string or "", expr, tuple(ids), tuple(s.value for s in view_type.stages)
     )
+    rows: Sequence[Row]
+    last: list[list[page_token.TokenValue]] | None
     if len(order) == 1 and order[0].key.kind in _KEY_TABLES:
         rows, last = _search_by_key(
             conn, order[0], shape=shape, values=values, token_text=page_token_text, limit=size + 1
@@ -217,7 +219,7 @@ def search(
     else:
         stmt = _general_page(shape, tuple(order), values is not None, size + 1)
         after = {} if values is None else {_after_name(i): value for i, value in enumerate(values)}
-        rows = list[Row](driver_rows(conn, stmt, after))
+        rows = driver_rows(conn, stmt, after)
         last = None  # only the page's last row's sort values are needed, for the token
     token = None
     if len(rows) > size:
